@@ -1,0 +1,3 @@
+import ScaleQuantCLI
+
+ScaleQuantCommand.main()

@@ -1,0 +1,3 @@
+import Testing
+@testable import ScaleQuantCLI
+@Test func cliPlaceholder() { #expect(ScaleQuantCommand.configuration.commandName == "scalequant") }

@@ -1,0 +1,126 @@
+extension RankOne {
+    /// The weighted solver on concrete grids: sweep the x side, look up the y side, rebuild the winner.
+    static func solve<X: NumberGrid, Y: NumberGrid>(_ gx: X, _ gy: Y, a rawA: [Double], c rawC: [Double],
+                                                   b rawB: [Double], d rawD: [Double], keepY: Bool) -> WeightedResult {
+        // Divide (a, c) and (b, d) by powers of two (exact) so that no sum overflows: the objective is only
+        // multiplied by 2^−(ea+eb), and a/c, b/d, λ, μ and the minimizers are unchanged.
+        let ea = binadeOfMax(rawA), eb = binadeOfMax(rawB)
+        let a = rawA.map { scaled($0, -ea) }, c = rawC.map { scaled($0, -ea) }
+        let b = rawB.map { scaled($0, -eb) }, d = rawD.map { scaled($0, -eb) }
+        // x side: r = a/c over the non-zero entries.
+        var xIndex: [Int] = [], rho: [Double] = [], cw: [Double] = []
+        for k in 0..<a.count where a[k] != 0 {
+            xIndex.append(k); rho.append(Swift.abs(a[k] / c[k])); cw.append(c[k])
+        }
+        var yIndex: [Int] = [], sigma: [Double] = [], dw: [Double] = []
+        for j in 0..<b.count where b[j] != 0 {
+            yIndex.append(j); sigma.append(Swift.abs(b[j] / d[j])); dw.append(d[j])
+        }
+        var xHat = [Double](repeating: 0, count: a.count)
+        var yHat = [Double](repeating: 0, count: b.count)
+        if rho.isEmpty || sigma.isEmpty {
+            return WeightedResult(xHat: xHat, yHat: yHat, lambda: 1, mu: 1, objective: 0, pieces: 0)
+        }
+        let sweep = ScaleSweep(grid: gx, rho: rho, weight: cw)
+        let best: ScaleSweep<X>.Best
+        if keepY {
+            var energy = 0.0
+            for j in 0..<sigma.count { energy += dw[j] * sigma[j] * sigma[j] }
+            best = runSweep(sweep, ExactResponse(energy: energy))
+        } else {
+            let response = GridResponse(grid: gy, sigma: sigma, weight: dw)
+            best = runSweep(sweep, response)
+        }
+        let g = sweep.magnitudes(of: best)
+        var s = 0.0, n = 0.0
+        for (t, k) in xIndex.enumerated() {
+            xHat[k] = a[k] < 0 ? -g[t] : g[t]
+            s += a[k] * xHat[k]
+            n += c[k] * xHat[k] * xHat[k]
+        }
+        let mu = n > 0 ? s / n : best.mu
+        var objective = 0.0
+        if n > 0 {
+            var bsum = 0.0, dsum = 0.0
+            for j in yIndex {
+                let target = mu * (b[j] / d[j])
+                yHat[j] = keepY ? target : gy.round(target)
+                bsum += b[j] * yHat[j]
+                dsum += d[j] * yHat[j] * yHat[j]
+            }
+            objective = -2 * s * bsum + n * dsum
+        }
+        return WeightedResult(xHat: xHat, yHat: yHat, lambda: best.lambda, mu: mu,
+                              objective: scaled(objective, ea + eb), pieces: best.pieces)
+    }
+
+    private static func runSweep<X: NumberGrid, R: ScaleResponse>(_ sweep: ScaleSweep<X>, _ response: R)
+        -> ScaleSweep<X>.Best {
+        let binades = sweep.binadesToVisit(response: response)
+        response.prepare(binades: binades.flatMap { sweep.responseBinades(forLambdaBinade: $0) })
+        var best = ScaleSweep<X>.Best()
+        var pieces = 0
+        for k in binades {
+            let b = sweep.sweep(binade: k, response: response)
+            pieces += b.pieces
+            if b.binade != nil && b.objective < best.objective { best = b }
+        }
+        best.pieces = pieces
+        return best
+    }
+
+    /// The binade of the largest magnitude of `v` (0 if all are zero).
+    static func binadeOfMax(_ v: [Double]) -> Int {
+        let m = v.reduce(0) { Swift.max($0, Swift.abs($1)) }
+        return m > 0 ? Int(m.exponent) : 0
+    }
+
+    /// v·2^e, exact unless it under- or overflows.
+    @inline(__always)
+    static func scaled(_ v: Double, _ e: Int) -> Double {
+        e == 0 ? v : Double(sign: .plus, exponent: e, significand: v)
+    }
+
+    /// Throws if `v` is empty or has a non-finite entry.
+    static func validate(_ v: [Double], _ name: String) throws {
+        if v.isEmpty { throw RankOneError.empty(name) }
+        for (i, e) in v.enumerated() where !e.isFinite { throw RankOneError.notFinite(name, index: i) }
+    }
+
+    /// ‖xyᵀ − x̂ŷᵀ‖_F / ‖xyᵀ‖_F computed entry by entry (fused multiply-add, no cancelling expansion);
+    /// 0 when xyᵀ = 0 and x̂ŷᵀ = 0, +inf when only xyᵀ = 0.
+    ///
+    /// Complexity: O(m·n).
+    public static func relativeError(_ rawX: [Double], _ rawY: [Double], _ rawXHat: [Double], _ rawYHat: [Double]) -> Double {
+        precondition(rawX.count == rawXHat.count && rawY.count == rawYHat.count, "relativeError: length mismatch")
+        // Power-of-two normalization (exact) keeps huge or tiny inputs from overflowing: both products are divided
+        // by 2^(ex+ey), the quantized one through x̂·2^−eh and ŷ·2^(eh−ex−ey).
+        let ex = binadeOfMax(rawX), ey = binadeOfMax(rawY), eh = binadeOfMax(rawXHat)
+        let x = rawX.map { scaled($0, -ex) }, y = rawY.map { scaled($0, -ey) }
+        let xHat = rawXHat.map { scaled($0, -eh) }, yHat = rawYHat.map { scaled($0, eh - ex - ey) }
+        var err = 0.0, ref = 0.0
+        x.withUnsafeBufferPointer { x in
+            y.withUnsafeBufferPointer { y in
+                xHat.withUnsafeBufferPointer { xh in
+                    yHat.withUnsafeBufferPointer { yh in
+                        for i in 0..<x.count {
+                            let xi = x[i], xhi = xh[i]
+                            var e = 0.0
+                            for j in 0..<y.count {
+                                let dlt = (-(xhi * yh[j])).addingProduct(xi, y[j])
+                                e += dlt * dlt
+                            }
+                            err += e
+                        }
+                        var nx = 0.0, ny = 0.0
+                        for i in 0..<x.count { nx += x[i] * x[i] }
+                        for j in 0..<y.count { ny += y[j] * y[j] }
+                        ref = nx * ny
+                    }
+                }
+            }
+        }
+        if ref == 0 { return err == 0 ? 0 : .infinity }
+        return (err / ref).squareRoot()
+    }
+}

@@ -75,9 +75,9 @@ public struct FloatFormat: Hashable, Sendable {
         }
         let p = m + 1
         // Largest significand: all ones, except FN formats whose all-ones code in the top binade is NaN.
-        let ulpTop = Double(sign: .plus, exponent: emax - m, significand: 1)
-        let top = Double(sign: .plus, exponent: emax + 1, significand: 1)
-        let maxFinite = specials == .finiteNaN ? top - 2 * ulpTop : top - ulpTop
+        // Computed as a significand times 2^emax so that binary64's maximum does not overflow on the way.
+        let lastStep = Double(sign: .plus, exponent: -m, significand: specials == .finiteNaN ? 2 : 1)
+        let maxFinite = Double(sign: .plus, exponent: emax, significand: 2 - lastStep)
         self.name = name ?? "e\(e)m\(m)" + (specials == .finiteNaN ? "fn" : specials == .unsignedZeroNaN ? "fnuz" : "")
         self.precision = p
         self.exponentBits = e

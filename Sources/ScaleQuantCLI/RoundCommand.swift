@@ -10,7 +10,8 @@ struct RoundCommand: ParsableCommand {
             Values come from the arguments or, if there are none, from standard input, one per line (blank \
             lines and lines starting with # are skipped). Negative numbers can be given directly \
             (scalequant round --format e4m3 -1.3) or after a -- terminator (scalequant round --format e4m3 \
-            -- -1.3); options may come before or after the values. Any argument that is not an option of this \
+            -- -1.3); options may come before or after the values, and have long names only, so that no \
+            number is mistaken for a group of one-letter flags. Any argument that is not an option of this \
             command is read as a number, so a mistyped option is reported as "not a number".
             Output: one rounded value per line (shortest text that reads back to the same binary64), \
             "input -> rounded" with --verbose, or a JSON array with --json. NaN, infinities and unparsable \
@@ -18,17 +19,18 @@ struct RoundCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .shortAndLong, help: "The format to round to (see `scalequant formats`), e.g. e4m3, bf16, int4, p=8.")
+    @Option(name: .long, help: "The format to round to (see `scalequant formats`), e.g. e4m3, bf16, int4, p=8.")
     var format: String
 
     @Flag(name: .long, help: "Print a JSON array of the rounded numbers.")
     var json = false
 
-    @Flag(name: .shortAndLong, help: "Print 'input -> rounded' lines.")
+    @Flag(name: .long, help: "Print 'input -> rounded' lines.")
     var verbose = false
 
     // `.allUnrecognized` collects every input that is not one of the options above, dash-prefixed ones included,
-    // which is what lets `-1.3` through without `--`.
+    // which is what lets `-1.3` through without `--`. The options deliberately have no one-letter names: a token
+    // such as `-inf` or `-0x1.fp3` would otherwise be read as a group of short flags (`-i -n -f`).
     @Argument(parsing: .allUnrecognized, help: "The numbers to round (default: read standard input).")
     var values: [String] = []
 

@@ -1,1 +1,34 @@
-print("benchmarks: to come")
+// scalequant-bench [NAME|all|list]: runs the named benchmark, or all of them. Add a benchmark by writing a file
+// with an enum exposing `static let benchmark: Benchmark` and listing it below.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+let benchmarks: [Benchmark] = [
+    RoundingBenchmark.benchmark,
+]
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let selection = arguments.first ?? "all"
+
+if selection == "list" || selection == "-h" || selection == "--help" {
+    print("usage: scalequant-bench [NAME|all|list]   (build with -c release)")
+    for b in benchmarks { print("  \(b.name): \(b.summary)") }
+} else {
+    let chosen = selection == "all" ? benchmarks : benchmarks.filter { $0.name == selection }
+    if chosen.isEmpty {
+        print("unknown benchmark '\(selection)'; known: \(benchmarks.map(\.name).joined(separator: ", ")), all")
+        exit(2)
+    }
+    #if DEBUG
+    print("warning: debug build; run `swift run -c release scalequant-bench` for meaningful figures")
+    #endif
+    for b in chosen {
+        b.run()
+        print("")
+    }
+    BlackHole.report()
+}

@@ -1,3 +1,0 @@
-import Testing
-@testable import ScaleQuantCLI
-@Test func cliPlaceholder() { #expect(ScaleQuantCommand.configuration.commandName == "scalequant") }

@@ -30,12 +30,7 @@ struct FormatRow {
         self.name = name
         self.aliases = aliases
         maxFinite = grid.maxFinite.isFinite ? grid.maxFinite : nil
-        // Library issue (FloatFormat.init, emax = 1023): binary64's maxFinite comes out as +inf, and
-        // positiveValueCount then traps converting inf to Int. Ask for the count only when the grid is unbounded
-        // by design (p=N, which answers nil) or reports a finite maximum.
-        let bounded = (grid as? FloatFormat).map { !$0.isIdealized } ?? true
-        let positive = (!bounded || maxFinite != nil) ? grid.positiveValueCount.map { UInt64($0) } : nil
-        finiteValues = positive.map { 2 * $0 + 1 }
+        finiteValues = grid.positiveValueCount.map { 2 * UInt64($0) + 1 }
         if let f = grid as? FloatFormat {
             precision = f.precision
             emin = f.exponentRange?.lowerBound

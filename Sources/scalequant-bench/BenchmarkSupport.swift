@@ -89,3 +89,15 @@ func fixed(_ x: Double, _ digits: Int) -> String {
     let fracPart = padded.suffix(digits)
     return (negative ? "-" : "") + intPart + (digits > 0 ? "." + fracPart : "")
 }
+
+/// `x` in scientific notation with 3 significant digits (Foundation-free), e.g. `1.23e-04`.
+func sci(_ x: Double) -> String {
+    guard x.isFinite, x != 0 else { return x.description }
+    var e = 0, m = x.magnitude
+    while m >= 10 { m /= 10; e += 1 }
+    while m < 1 { m *= 10; e -= 1 }
+    var s = fixed(m, 2)
+    if s.hasPrefix("10.") { s = "1.00"; e += 1 }
+    let exp = (e < 0 ? "-" : "+") + (abs(e) < 10 ? "0" : "") + String(abs(e))
+    return (x < 0 ? "-" : "") + s + "e" + exp
+}

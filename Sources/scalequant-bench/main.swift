@@ -9,6 +9,7 @@ import Darwin
 
 let benchmarks: [Benchmark] = [
     RoundingBenchmark.benchmark,
+    RankOneBenchmark.benchmark,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

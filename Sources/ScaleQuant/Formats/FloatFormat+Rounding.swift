@@ -73,6 +73,11 @@ extension FloatFormat: NumberGrid {
         if x >= maxFinite { return .infinity }
         if x < -maxFinite { return -maxFinite }
         if x < 0 { return -nextDownMagnitude(-x) }
+        if x >= smallestNormal && x >= Double.leastNormalMagnitude {
+            // Normal range: truncate to p bits in the binary64 pattern and add one unit in the last place.
+            let shift = UInt64(53 - precision)
+            return Double(bitPattern: ((x.bitPattern >> shift) &+ 1) << shift)
+        }
         if exponentRange != nil && !hasSubnormals && x < smallestNormal { return smallestNormal }
         let s = ulp(at: x)
         if s == 0 { return Double.leastNonzeroMagnitude }  // F_p at 0: values accumulate; binary64's limit

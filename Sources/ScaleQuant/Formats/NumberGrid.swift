@@ -48,13 +48,14 @@ extension NumberGrid {
     /// Complexity: O(number of boundaries returned).
     public func boundaries(from lower: Double, below upper: Double) -> [Double] {
         var result: [Double] = []
-        forEachBoundary(from: lower, below: upper) { result.append($0) }
+        forEachBoundary(from: lower, below: upper) { beta, _ in result.append(beta) }
         return result
     }
 
-    /// Calls `body` with every rounding boundary β, `lower ≤ β < upper`, in increasing order.
+    /// Calls `body(β, above)` for every rounding boundary β, `lower ≤ β < upper`, in increasing order, where
+    /// `above` is the grid value a magnitude rounds to just after crossing β.
     @inlinable
-    public func forEachBoundary(from lower: Double, below upper: Double, _ body: (Double) -> Void) {
+    public func forEachBoundary(from lower: Double, below upper: Double, _ body: (Double, Double) -> Void) {
         guard upper > lower, upper > 0 else { return }
         let start = Swift.max(lower, 0)
         // The grid value just below (or at) `start`, then walk the boundaries upwards.
@@ -66,7 +67,7 @@ extension NumberGrid {
             if !w.isFinite { break }
             let beta = v + (w - v) / 2
             if beta >= upper { break }
-            if beta >= start { body(beta) }
+            if beta >= start { body(beta, w) }
             v = w
         }
     }

@@ -1,5 +1,6 @@
 /// Sorts breakpoints: positive `Double` keys (compared through their bit patterns, which order positive doubles
-/// exactly) carrying a `UInt32` payload, by a least-significant-digit radix sort with 11-bit digits.
+/// exactly) carrying a `UInt32` coordinate index and a `Double` value (the coordinate's grid value after the
+/// breakpoint), by a least-significant-digit radix sort with 11-bit digits.
 ///
 /// The rank-one sweep sorts millions of breakpoints per octave; an LSD radix sort is O(n) and, because every key
 /// of one octave shares its exponent bits, the passes over constant digits are skipped.
@@ -9,8 +10,10 @@
 struct BreakpointSorter {
     @usableFromInline var keys: [UInt64] = []
     @usableFromInline var payload: [UInt32] = []
+    @usableFromInline var values: [Double] = []
     private var keys2: [UInt64] = []
     private var payload2: [UInt32] = []
+    private var values2: [Double] = []
 
     @usableFromInline init() {}
 
@@ -18,12 +21,14 @@ struct BreakpointSorter {
     @usableFromInline mutating func removeAll() {
         keys.removeAll(keepingCapacity: true)
         payload.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
     }
 
     /// Appends one breakpoint.
-    @inlinable mutating func append(_ key: Double, _ index: UInt32) {
+    @inlinable mutating func append(_ key: Double, _ index: UInt32, _ value: Double) {
         keys.append(key.bitPattern)
         payload.append(index)
+        values.append(value)
     }
 
     /// Sorts keys ascending (stable for equal keys).
@@ -52,6 +57,7 @@ struct BreakpointSorter {
         if keys2.count != n {
             keys2 = [UInt64](repeating: 0, count: n)
             payload2 = [UInt32](repeating: 0, count: n)
+            values2 = [Double](repeating: 0, count: n)
         }
         for p in 0..<passes {
             let base = p * radix
@@ -68,16 +74,21 @@ struct BreakpointSorter {
             let shift = UInt64(p * digitBits)
             keys.withUnsafeBufferPointer { ks in
                 payload.withUnsafeBufferPointer { ps in
-                    keys2.withUnsafeMutableBufferPointer { kd in
-                        payload2.withUnsafeMutableBufferPointer { pd in
-                            offsets.withUnsafeMutableBufferPointer { off in
-                                for i in 0..<n {
-                                    let key = ks[i]
-                                    let d = Int((key >> shift) & UInt64(radix - 1))
-                                    let dst = off[d]
-                                    off[d] = dst &+ 1
-                                    kd[dst] = key
-                                    pd[dst] = ps[i]
+                    values.withUnsafeBufferPointer { vs in
+                        keys2.withUnsafeMutableBufferPointer { kd in
+                            payload2.withUnsafeMutableBufferPointer { pd in
+                                values2.withUnsafeMutableBufferPointer { vd in
+                                    offsets.withUnsafeMutableBufferPointer { off in
+                                        for i in 0..<n {
+                                            let key = ks[i]
+                                            let d = Int((key >> shift) & UInt64(radix - 1))
+                                            let dst = off[d]
+                                            off[d] = dst &+ 1
+                                            kd[dst] = key
+                                            pd[dst] = ps[i]
+                                            vd[dst] = vs[i]
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -86,20 +97,23 @@ struct BreakpointSorter {
             }
             swap(&keys, &keys2)
             swap(&payload, &payload2)
+            swap(&values, &values2)
         }
     }
 
     private mutating func insertionSort() {
         for i in 1..<keys.count {
-            let k = keys[i], p = payload[i]
+            let k = keys[i], p = payload[i], v = values[i]
             var j = i
             while j > 0 && keys[j - 1] > k {
                 keys[j] = keys[j - 1]
                 payload[j] = payload[j - 1]
+                values[j] = values[j - 1]
                 j -= 1
             }
             keys[j] = k
             payload[j] = p
+            values[j] = v
         }
     }
 }

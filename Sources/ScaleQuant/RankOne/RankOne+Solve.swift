@@ -57,11 +57,11 @@ extension RankOne {
     private static func runSweep<X: NumberGrid, R: ScaleResponse>(_ sweep: ScaleSweep<X>, _ response: R)
         -> ScaleSweep<X>.Best {
         let binades = sweep.binadesToVisit(response: response)
-        response.prepare(binades: binades.flatMap { sweep.responseBinades(forLambdaBinade: $0) })
         var best = ScaleSweep<X>.Best()
         var pieces = 0
+        var sorter = BreakpointSorter()
         for k in binades {
-            let b = sweep.sweep(binade: k, response: response)
+            let b = sweep.sweep(binade: k, response: response, sorter: &sorter)
             pieces += b.pieces
             if b.binade != nil && b.objective < best.objective { best = b }
         }

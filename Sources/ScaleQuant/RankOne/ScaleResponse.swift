@@ -4,16 +4,11 @@
 /// objective only needs the two sums A(μ) = Σ b_j ŷ_j and B(μ) = Σ d_j ŷ_j². A response answers (A, B) for
 /// any μ > 0, and says on which binades of μ it is *regular*: A(2μ) = 2A(μ), B(2μ) = 4B(μ).
 protocol ScaleResponse: Sendable {
-    /// (A(μ), B(μ)) for μ > 0.
-    func evaluate(_ mu: Double) -> (a: Double, b: Double)
+    /// (A(μ), B(μ)) for μ > 0. `hint` is a position from the previous call; consecutive calls with close μ are
+    /// faster when it is passed back (start it at 0).
+    func evaluate(_ mu: Double, hint: inout Int) -> (a: Double, b: Double)
     /// Whether the binade [2^j, 2^(j+1)) of μ is regular (see the type's documentation).
     func isRegular(binade j: Int) -> Bool
-    /// Precomputes what evaluation in these binades of μ needs.
-    func prepare(binades: [Int])
-}
-
-extension ScaleResponse {
-    func prepare(binades: [Int]) {}
 }
 
 /// The response of an unrounded y (the "keep y exact" variant of left-to-right butterfly quantization):
@@ -21,143 +16,184 @@ extension ScaleResponse {
 struct ExactResponse: ScaleResponse {
     /// Σ_j d_j s_j².
     let energy: Double
-    func evaluate(_ mu: Double) -> (a: Double, b: Double) { (mu * energy, mu * mu * energy) }
+    @inline(__always)
+    func evaluate(_ mu: Double, hint: inout Int) -> (a: Double, b: Double) { (mu * energy, mu * mu * energy) }
     func isRegular(binade j: Int) -> Bool { true }
 }
 
 /// The response of y rounded to a grid: A and B are piecewise constant in μ with a breakpoint wherever some
-/// μ·|s_j| crosses a rounding boundary. Breakpoints are tabulated binade by binade of μ with prefix sums, so one
-/// evaluation is a binary search. Regular binades (every μ|s_j| inside the grid's regular range) are tabulated
-/// once and the others mapped onto it by a power of two, which is exact.
+/// μ·|s_j| crosses a rounding boundary. Every binade of μ between "all ŷ_j are 0" and "all saturate" is tabulated
+/// up front (sorted breakpoints with running sums, flattened into three arrays), except that all *regular*
+/// binades (every μ|s_j| inside the grid's regular range) share one table, mapped by a power of two, which is
+/// exact. Evaluation is then read-only: a galloping search from the previous position.
 ///
-/// Complexity: building a binade costs O(n·k log(n·k)) for k boundaries per coordinate in it (2^(p−1) for a float
-/// format); evaluation O(log(n·k)). Memory: the binades built.
-final class GridResponse<G: NumberGrid>: ScaleResponse, @unchecked Sendable {
-    /// One tabulated binade: sorted breakpoints and the (A, B) values on each piece.
-    struct Table {
-        let start: Double
-        let keys: [Double]
-        /// values[i] is (A, B) after crossing keys[0..<i]; values[0] is at the start of the binade.
-        let a: [Double]
-        let b: [Double]
-    }
+/// Complexity: building O(n·k·log) for k boundaries per coordinate over the tabulated binades (2^(p−1) per binade
+/// for a float format); evaluation O(log d) where d is the distance from the hint. Memory O(n·k).
+struct GridResponse: ScaleResponse {
+    /// Sorted breakpoints of every table, concatenated.
+    private let keys: [Double]
+    /// (A, B) on each piece: table t occupies `ab[start[t] + t ..< start[t+1] + t + 1]` (one more than its keys).
+    private let a: [Double]
+    private let b: [Double]
+    /// `start[t] ..< start[t+1]` are table t's keys.
+    private let start: [Int]
+    /// Binade of table 0 (tables are consecutive binades), and the regular binades with their shared table.
+    private let firstBinade: Int
+    private let regular: ClosedRange<Int>?
+    private let regularTable: Int
+    private let regularBase: Int
+    private let zeroBelow: Double
+    private let saturatedAbove: Double
+    private let saturated: (a: Double, b: Double)
+    private let regularCheck: (lower: Double, upper: Double)?
+    private let sigmaMin: Double, sigmaMax: Double
 
-    let grid: G
-    /// |s_j| (non-zero only) and their weights d_j.
-    let sigma: [Double]
-    let weight: [Double]
-    let sigmaMin: Double, sigmaMax: Double
-    /// Below `zeroBelow` every ŷ_j is 0; above `saturatedAbove` every ŷ_j is ±max.
-    let zeroBelow: Double
-    let saturatedAbove: Double
-    let saturated: (a: Double, b: Double)
-    private var tables: [Int: Table] = [:]
-    private var representative: Int?
-
-    init(grid: G, sigma: [Double], weight: [Double]) {
-        self.grid = grid
-        self.sigma = sigma
-        self.weight = weight
-        sigmaMin = sigma.min() ?? 0
-        sigmaMax = sigma.max() ?? 0
+    /// Tabulates the response of |s| = `sigma` (non-zero) with weights `weight` on `grid`.
+    init<G: NumberGrid>(grid: G, sigma: [Double], weight: [Double]) {
+        let sMin = sigma.min() ?? 0, sMax = sigma.max() ?? 0
+        sigmaMin = sMin; sigmaMax = sMax
+        regularCheck = grid.regularRange
         let firstBoundary = grid.smallestPositive / 2
-        zeroBelow = firstBoundary > 0 && sigmaMax > 0 ? firstBoundary / sigmaMax : 0
-        if grid.maxFinite.isFinite && sigmaMin > 0 {
+        zeroBelow = firstBoundary > 0 && sMax > 0 ? firstBoundary / sMax : 0
+        if grid.maxFinite.isFinite && sMin > 0 {
             let lastBoundary = grid.nextDown(grid.maxFinite) / 2 + grid.maxFinite / 2
-            saturatedAbove = lastBoundary / sigmaMin
-            var a = 0.0, b = 0.0
+            saturatedAbove = lastBoundary / sMin
+            var sa = 0.0, sb = 0.0
             for j in 0..<sigma.count {
-                a += weight[j] * sigma[j] * grid.maxFinite
-                b += weight[j] * grid.maxFinite * grid.maxFinite
+                sa += weight[j] * sigma[j] * grid.maxFinite
+                sb += weight[j] * grid.maxFinite * grid.maxFinite
             }
-            saturated = (a, b)
+            saturated = (sa, sb)
         } else {
             saturatedAbove = .infinity
             saturated = (0, 0)
         }
+        // Binades to tabulate: from the one holding zeroBelow to the one holding saturatedAbove (F_p: any one).
+        var lo: Int, hi: Int
+        if zeroBelow > 0 && saturatedAbove.isFinite {
+            lo = Int(zeroBelow.exponent); hi = Int(saturatedAbove.exponent)
+        } else {
+            lo = sMax > 0 ? Int((1 / sMax).exponent) : 0; hi = lo
+        }
+        func isRegularBinade(_ j: Int) -> Bool {
+            guard let r = grid.regularRange, sMax > 0 else { return false }
+            let l = Double(sign: .plus, exponent: j, significand: 1)
+            return l * sMin >= r.lower && 2 * l * sMax <= r.upper
+        }
+        var regLo: Int?, regHi: Int?
+        if !(zeroBelow > 0 && saturatedAbove.isFinite) {
+            regLo = Int.min / 4; regHi = Int.max / 4   // F_p: every binade is regular
+        } else {
+            for j in lo...hi where isRegularBinade(j) {
+                if regLo == nil { regLo = j }
+                regHi = j
+            }
+        }
+        regular = regLo.map { $0...regHi! }
+        let base = regLo.map { Swift.max($0, lo) } ?? lo
+        // Build: tables for every binade lo...hi, but a regular binade other than the first regular one gets an
+        // empty placeholder (never read).
+        var keys: [Double] = [], av: [Double] = [], bv: [Double] = []
+        var start: [Int] = [0]
+        var sorter = BreakpointSorter()
+        var current = [Double](repeating: 0, count: sigma.count)
+        for j in lo...hi {
+            if let r = regular, r.contains(j), j != base {
+                av.append(0); bv.append(0); start.append(keys.count)
+                continue
+            }
+            let l = Double(sign: .plus, exponent: j, significand: 1)
+            sorter.removeAll()
+            var sa = 0.0, sb = 0.0
+            for k in 0..<sigma.count {
+                let s = sigma[k]
+                let g = roundTiesDown(grid, l * s)
+                current[k] = g
+                sa += weight[k] * s * g
+                sb += weight[k] * g * g
+                grid.forEachBoundary(from: l * s, below: 2 * l * s) { beta, above in
+                    sorter.append(beta / s, UInt32(k), above)
+                }
+            }
+            sorter.sort()
+            av.append(sa); bv.append(sb)
+            for i in 0..<sorter.keys.count {
+                let k = Int(sorter.payload[i]), g = current[k], g2 = sorter.values[i]
+                current[k] = g2
+                sa += weight[k] * sigma[k] * (g2 - g)
+                sb += weight[k] * (g2 * g2 - g * g)
+                keys.append(Double(bitPattern: sorter.keys[i]))
+                av.append(sa); bv.append(sb)
+            }
+            start.append(keys.count)
+        }
+        self.keys = keys; self.a = av; self.b = bv; self.start = start
+        firstBinade = lo
+        regularBase = base
+        regularTable = base - lo
     }
 
     func isRegular(binade j: Int) -> Bool {
-        guard let r = grid.regularRange, sigmaMax > 0 else { return false }
+        guard let r = regularCheck, sigmaMax > 0 else { return false }
         let lo = Double(sign: .plus, exponent: j, significand: 1)
         return lo * sigmaMin >= r.lower && 2 * lo * sigmaMax <= r.upper
     }
 
-    /// Builds every binade in `binades` that evaluation will need, so that evaluation is read-only afterwards
-    /// (and may run on several threads).
-    func prepare(binades: [Int]) {
-        for j in binades { _ = table(for: j) }
-    }
-
-    private func table(for j: Int) -> (Table, shift: Int) {
-        if isRegular(binade: j) {
-            if let r = representative { return (tables[r]!, j - r) }
-            representative = j
-        }
-        if let t = tables[j] { return (t, 0) }
-        let t = build(binade: j)
-        tables[j] = t
-        return (t, 0)
-    }
-
-    private func build(binade j: Int) -> Table {
-        let lo = Double(sign: .plus, exponent: j, significand: 1)
-        let hi = 2 * lo
-        var sorter = BreakpointSorter()
-        var a = 0.0, b = 0.0
-        var current = [Double](repeating: 0, count: sigma.count)
-        for k in 0..<sigma.count {
-            let z = lo * sigma[k]
-            let g = roundTiesDown(grid, z)
-            current[k] = g
-            a += weight[k] * sigma[k] * g
-            b += weight[k] * g * g
-            let s = sigma[k]
-            grid.forEachBoundary(from: z, below: hi * s) { beta in sorter.append(beta / s, UInt32(k)) }
-        }
-        sorter.sort()
-        let count = sorter.keys.count
-        var keys = [Double](repeating: 0, count: count)
-        var av = [Double](repeating: 0, count: count + 1)
-        var bv = [Double](repeating: 0, count: count + 1)
-        av[0] = a; bv[0] = b
-        for i in 0..<count {
-            let k = Int(sorter.payload[i])
-            keys[i] = Double(bitPattern: sorter.keys[i])
-            let g = current[k], g2 = grid.nextUp(g)
-            current[k] = g2
-            a += weight[k] * sigma[k] * (g2 - g)
-            b += weight[k] * (g2 * g2 - g * g)
-            av[i + 1] = a; bv[i + 1] = b
-        }
-        return Table(start: lo, keys: keys, a: av, b: bv)
-    }
-
-    func evaluate(_ mu: Double) -> (a: Double, b: Double) {
+    @inline(__always)
+    func evaluate(_ mu: Double, hint: inout Int) -> (a: Double, b: Double) {
         if mu <= zeroBelow { return (0, 0) }
         if mu > saturatedAbove { return saturated }
         let j = Int(mu.exponent)
-        let (t, shift) = tableReadOnly(for: j)
-        let m = shift == 0 ? mu : Double(sign: .plus, exponent: -shift, significand: mu)
-        // Number of breakpoints ≤ m.
-        var lo = 0, hi = t.keys.count
-        t.keys.withUnsafeBufferPointer { k in
-            while lo < hi {
-                let mid = (lo &+ hi) >> 1
-                if k[mid] <= m { lo = mid &+ 1 } else { hi = mid }
-            }
+        var t = j &- firstBinade
+        var shift = 0
+        if let r = regular, j >= r.lowerBound && j <= r.upperBound {
+            t = regularTable
+            shift = j &- regularBase
         }
-        if shift == 0 { return (t.a[lo], t.b[lo]) }
+        // μ can only leave the tabulated range through rounding noise at its ends; clamp.
+        t = Swift.max(0, Swift.min(t, start.count &- 2))
+        let m = shift == 0 ? mu : Double(sign: .plus, exponent: -shift, significand: mu)
+        let lo = start[t], hi = start[t &+ 1]
+        let pos = keys.withUnsafeBufferPointer { gallop($0, lo, hi, m, &hint) }
+        let idx = pos &+ t
+        if shift == 0 { return (a[idx], b[idx]) }
         let s1 = Double(sign: .plus, exponent: shift, significand: 1)
-        return (t.a[lo] * s1, t.b[lo] * s1 * s1)
+        return (a[idx] * s1, b[idx] * s1 * s1)
     }
+}
 
-    /// The table of binade j, built on demand if `prepare` missed it (single-threaded use only then).
-    private func tableReadOnly(for j: Int) -> (Table, shift: Int) {
-        if isRegular(binade: j), let r = representative { return (tables[r]!, j - r) }
-        if let t = tables[j] { return (t, 0) }
-        return table(for: j)
+/// The number of keys in `k[lo..<hi]` that are ≤ m, plus `lo`, found by galloping outwards from `hint`
+/// (clamped into the range) and finishing with a binary search; `hint` is updated.
+@inline(__always)
+func gallop(_ k: UnsafeBufferPointer<Double>, _ lo: Int, _ hi: Int, _ m: Double, _ hint: inout Int) -> Int {
+    var h = Swift.max(lo, Swift.min(hint, hi))
+    var left = lo, right = hi
+    if h < hi && k[h] <= m {
+        // Answer is > h: gallop right.
+        var step = 1
+        left = h &+ 1
+        while true {
+            let probe = h &+ step
+            if probe >= hi { right = hi; break }
+            if k[probe] <= m { left = probe &+ 1; step &<<= 1 } else { right = probe; break }
+        }
+    } else {
+        // Answer is ≤ h: gallop left.
+        var step = 1
+        right = h
+        while true {
+            let probe = h &- step
+            if probe < lo { left = lo; break }
+            if k[probe] > m { right = probe; step &<<= 1 } else { left = probe &+ 1; break }
+        }
     }
+    while left < right {
+        let mid = (left &+ right) >> 1
+        if k[mid] <= m { left = mid &+ 1 } else { right = mid }
+    }
+    h = left
+    hint = h
+    return h
 }
 
 /// Rounds a non-negative z to the grid with ties going *down*: the value a magnitude has just before it crosses

@@ -11,8 +11,8 @@
 /// sides round as in F_p (``NumberGrid/regularRange``) repeat one another exactly (x̂ doubles, μ halves), so only
 /// one of them is visited. For F_p a single binade suffices.
 ///
-/// Complexity: O(m·k·log(n·k)) for k breakpoints per coordinate over the visited binades, plus the y side's
-/// tables; memory O(m·k) for one binade at a time.
+/// Complexity: O(m·k) breakpoints for k per coordinate over the visited binades, each O(1) plus a lookup; a
+/// radix sort per binade; memory O(m·k) for one binade at a time.
 struct ScaleSweep<G: NumberGrid> {
     let grid: G
     /// |r_k| and c_k for the non-zero r_k.
@@ -63,14 +63,6 @@ struct ScaleSweep<G: NumberGrid> {
         return out
     }
 
-    /// The y binades that evaluating λ-binade k may query.
-    func responseBinades(forLambdaBinade k: Int) -> ClosedRange<Int> {
-        let lo = Double(sign: .plus, exponent: k, significand: 1)
-        let u = Swift.min(grid.unitRoundoff, 0.25)
-        let c1 = (1 - u) / ((1 + u) * (1 + u)), c2 = (1 + u) / ((1 - u) * (1 - u))
-        return Int((c1 / (2 * lo)).exponent)...Int((c2 / lo).exponent)
-    }
-
     /// The state at the start of binade k (ties rounded down) and its sums.
     func initialState(binade k: Int) -> (g: [Double], s: Double, n: Double) {
         let lo = Double(sign: .plus, exponent: k, significand: 1)
@@ -91,51 +83,60 @@ struct ScaleSweep<G: NumberGrid> {
         let lo = Double(sign: .plus, exponent: k, significand: 1)
         for i in 0..<rho.count {
             let r = rho[i]
-            grid.forEachBoundary(from: lo * r, below: 2 * lo * r) { beta in sorter.append(beta / r, UInt32(i)) }
+            grid.forEachBoundary(from: lo * r, below: 2 * lo * r) { beta, above in
+                sorter.append(beta / r, UInt32(i), above)
+            }
         }
         sorter.sort()
     }
 
     /// Sweeps binade k and returns its best state (objective relative to x̂ = 0, i.e. 0 if nothing beats it).
-    func sweep(binade k: Int, response: some ScaleResponse) -> Best {
-        var sorter = BreakpointSorter()
+    func sweep<R: ScaleResponse>(binade k: Int, response: R, sorter: inout BreakpointSorter) -> Best {
         breakpoints(binade: k, into: &sorter)
         var (g, s, n) = initialState(binade: k)
         var best = Best()
-        let lo = Double(sign: .plus, exponent: k, significand: 1)
-        func consider(_ step: Int) {
-            best.pieces += 1
-            guard n > 0 else { return }
+        var bestStep = -1
+        var hint = 0
+        if n > 0 {
             let mu = s / n
-            let (a, b) = response.evaluate(mu)
+            let (a, b) = response.evaluate(mu, hint: &hint)
             let f = -2 * s * a + n * b
-            if f < best.objective {
-                best.objective = f
-                best.binade = k
-                best.step = step
-                best.mu = mu
-                let left = step == 0 ? lo : Double(bitPattern: sorter.keys[step - 1])
-                let right = step < sorter.keys.count ? Double(bitPattern: sorter.keys[step]) : 2 * lo
-                best.lambda = left / 2 + right / 2
-            }
+            if f < best.objective { best.objective = f; bestStep = 0; best.mu = mu }
         }
-        consider(0)
         let count = sorter.keys.count
         sorter.payload.withUnsafeBufferPointer { pay in
-            rho.withUnsafeBufferPointer { rho in
-                weight.withUnsafeBufferPointer { w in
-                    g.withUnsafeMutableBufferPointer { g in
-                        for t in 0..<count {
-                            let i = Int(pay[t])
-                            let old = g[i], new = grid.nextUp(old)
-                            g[i] = new
-                            s += w[i] * rho[i] * (new - old)
-                            n += w[i] * (new * new - old * old)
-                            consider(t + 1)
+            sorter.values.withUnsafeBufferPointer { val in
+                rho.withUnsafeBufferPointer { rho in
+                    weight.withUnsafeBufferPointer { w in
+                        g.withUnsafeMutableBufferPointer { g in
+                            var bestF = best.objective, bestMu = best.mu
+                            for t in 0..<count {
+                                let i = Int(pay[t])
+                                let old = g[i], new = val[t]
+                                g[i] = new
+                                let wi = w[i]
+                                s += wi * rho[i] * (new - old)
+                                n += wi * (new * new - old * old)
+                                let mu = s / n
+                                let (a, b) = response.evaluate(mu, hint: &hint)
+                                let f = -2 * s * a + n * b
+                                if f < bestF { bestF = f; bestStep = t &+ 1; bestMu = mu }
+                            }
+                            best.objective = bestF
+                            best.mu = bestMu
                         }
                     }
                 }
             }
+        }
+        best.pieces = count + 1
+        if bestStep >= 0 {
+            best.binade = k
+            best.step = bestStep
+            let lo = Double(sign: .plus, exponent: k, significand: 1)
+            let left = bestStep == 0 ? lo : Double(bitPattern: sorter.keys[bestStep - 1])
+            let right = bestStep < count ? Double(bitPattern: sorter.keys[bestStep]) : 2 * lo
+            best.lambda = left / 2 + right / 2
         }
         return best
     }
@@ -147,8 +148,7 @@ struct ScaleSweep<G: NumberGrid> {
         breakpoints(binade: k, into: &sorter)
         var (g, _, _) = initialState(binade: k)
         for t in 0..<best.step {
-            let i = Int(sorter.payload[t])
-            g[i] = grid.nextUp(g[i])
+            g[Int(sorter.payload[t])] = sorter.values[t]
         }
         return g
     }

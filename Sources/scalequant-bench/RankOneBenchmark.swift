@@ -1,0 +1,30 @@
+import ScaleQuant
+
+/// Time per exact rank-one problem (science §2) for growing m = n, on F_p and on real formats.
+enum RankOneBenchmark {
+    static let benchmark = Benchmark(
+        name: "rank1",
+        summary: "exact optimal rank-one quantization: seconds per problem, m = n ∈ {16…4096}",
+        run: { run(sizes: [16, 64, 256, 1024, 4096]) }
+    )
+
+    static let formats = ["p=4", "p=8", "p=11", "e4m3", "bf16", "fp16"]
+
+    static func run(sizes: [Int]) {
+        print("rank1: x, y standard Gaussian (seed 7), m = n; time = best of up to 3 runs (1 at m ≥ 1024)")
+        var table = RowPrinter(["format", "m=n", "seconds", "pieces", "ns/piece", "opt/rtn error"])
+        for name in formats {
+            let grid = try! FormatCatalog.grid(named: name)
+            for m in sizes {
+                var rng = SeededGenerator(seed: 7 &+ UInt64(m))
+                let x = rng.gaussians(m), y = rng.gaussians(m)
+                var result: RankOneResult?
+                let t = Timing.bestOf(m >= 1024 ? 1 : 3) { result = try! RankOne.quantize(x: x, y: y, grid: grid) }
+                let r = result!
+                table.add([name, "\(m)", sci(t), "\(r.pieces)", fixed(t / Double(max(r.pieces, 1)) * 1e9, 1),
+                           fixed(r.relativeError / r.rtnRelativeError, 4)])
+            }
+        }
+        table.print()
+    }
+}

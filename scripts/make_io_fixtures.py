@@ -71,6 +71,17 @@ np.savez_compressed(os.path.join(OUT, "compressed.npz"), ramp=ramp, bias=bias)
 record("compressed.npz/ramp", ramp, "float64")
 record("compressed.npz/bias", bias, "int16")
 
+# Deflate with stored blocks (level 0) and fixed/dynamic Huffman blocks, written through zipfile directly.
+import io
+import zipfile
+with zipfile.ZipFile(os.path.join(OUT, "levels.npz"), "w") as z:
+    for member, level, arr in [("stored", 0, bias), ("best", 9, np.arange(300, dtype=np.int16) % 7)]:
+        buf = io.BytesIO()
+        np.save(buf, arr)
+        z.writestr(zipfile.ZipInfo(member + ".npy"), buf.getvalue(), compress_type=zipfile.ZIP_DEFLATED,
+                   compresslevel=level)
+        record(f"levels.npz/{member}", arr, "int16")
+
 # A safetensors file written by the reference library (F32, F16, I8 and metadata).
 lib = {
     "0.weight": np.array([[0.5, -1.0, 2.0], [0.25, 3.0, -0.125]], dtype=np.float32),

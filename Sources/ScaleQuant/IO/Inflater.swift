@@ -20,7 +20,7 @@ enum Inflater {
     static func inflate(_ input: [UInt8], expectedSize: Int) throws(InflateError) -> [UInt8] {
         var s = BitStream(bytes: input)
         var out: [UInt8] = []
-        out.reserveCapacity(expectedSize)
+        out.reserveCapacity(min(expectedSize, input.count * 1032 + 258))  // deflate expands at most ~1032:1
         var last = false
         while !last {
             last = try s.bits(1) == 1

@@ -35,7 +35,11 @@ extension NPY {
             throw FileFormatError.unsupported(file: name, reason: "fortran_order: True (Fortran-ordered arrays are "
                                               + "not supported; save a C-ordered array with numpy.ascontiguousarray)")
         }
-        guard case .tuple(let dims)? = fields["shape"] else { throw bad("header 'shape' must be a tuple") }
+        let dims: [PythonLiteral]
+        switch fields["shape"] {
+        case .tuple(let d)?, .list(let d)?: dims = d
+        default: throw bad("header 'shape' must be a tuple of integers")
+        }
         var shape: [Int] = []
         for d in dims {
             guard case .int(let n) = d, n >= 0 else { throw bad("header 'shape' entries must be non-negative integers") }

@@ -81,9 +81,9 @@ extension SafeTensorsFile {
         guard let list = value as? [Any] else { return nil }
         var out: [Int] = []
         for v in list {
-            if v is String { return nil }
-            guard let i = v as? Int, i >= 0 else { return nil }
-            if let d = v as? Double, d != Double(i) { return nil }
+            // JSON booleans and floats also bridge to Int; only integer literals are accepted.
+            guard let number = v as? NSNumber, !["c", "B", "d", "f"].contains(String(cString: number.objCType)),
+                  let i = v as? Int, i >= 0 else { return nil }
             out.append(i)
         }
         return out

@@ -5,7 +5,7 @@ import Testing
 @Suite("IO: NPZ and ZIP")
 struct IONPZTests {
     @Test("reads numpy.savez and numpy.savez_compressed archives", arguments: [
-        ("pair.npz", ["weights", "bias"]), ("compressed.npz", ["ramp", "bias"]),
+        ("pair.npz", ["weights", "bias"]), ("compressed.npz", ["ramp", "bias"]), ("levels.npz", ["stored", "best"]),
     ])
     func readsFixture(_ file: String, _ names: [String]) throws {
         let arrays = try NPZ.read(IOFixtures.path(file))

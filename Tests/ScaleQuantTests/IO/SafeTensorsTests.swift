@@ -79,6 +79,11 @@ struct IOSafeTensorsTests {
         (file(#"{"a":{"dtype":"F64","shape":[4294967296,4294967296],"data_offsets":[0,8]}}"#, data: 8), "too large"),
         (file(#"{"__metadata__":{"k":1}}"#), "__metadata__ value for 'k'"),
         (file(#"{"a":[1]}"#), "tensor 'a' entry is not an object"),
+        (file(#"{"a":{"dtype":"F32","shape":[true],"data_offsets":[0,4]}}"#, data: 4), "shape must be"),
+        (file(#"{"a":{"dtype":"F32","shape":["2"],"data_offsets":[0,8]}}"#, data: 8), "shape must be"),
+        (file(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,18446744073709551615]}}"#, data: 8), "data_offsets must be"),
+        (file(#"{"a":{"shape":[2],"data_offsets":[0,8]}}"#, data: 8), "has no dtype"),
+        (file(#"{"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}}"#, data: 8), "shape must be"),
     ] as [([UInt8], String)])
     func rejects(_ bytes: [UInt8], _ problem: String) {
         let msg = IOFixtures.message { _ = try SafeTensorsFile.decode(bytes, name: "model.safetensors") }

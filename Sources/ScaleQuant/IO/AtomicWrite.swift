@@ -56,6 +56,13 @@ public func writeAtomically(_ data: [UInt8], to path: String, refusingToOverwrit
     }
 }
 
+/// Writes `data` to `path` atomically, like the `[UInt8]` overload (same refusal rules).
+///
+/// - Throws: ``FileFormatError/refusingToOverwriteInput(file:)`` or ``FileFormatError/io(file:reason:)``.
+public func writeAtomically(_ data: Data, to path: String, refusingToOverwrite inputs: [String] = []) throws {
+    try writeAtomically([UInt8](data), to: path, refusingToOverwrite: inputs)
+}
+
 /// `path` made absolute and standardized, with symbolic links resolved in the directory part and, if the file
 /// itself is a link, in the last component too.
 func resolvedPath(_ path: String) -> String {

@@ -1,5 +1,6 @@
 /// A dense n-dimensional array in C (row-major) order, with values held as `Double` and the storage dtype it was
-/// read with (or should be written with).
+/// read with (or should be written with). Equality compares shape, dtype and values with `==`, so arrays
+/// containing NaN are never equal.
 public struct NDArray: Sendable, Equatable {
     /// The extent of each dimension; `[]` for a 0-D (scalar) array.
     public var shape: [Int]

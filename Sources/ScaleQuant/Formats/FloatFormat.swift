@@ -75,9 +75,9 @@ public struct FloatFormat: Hashable, Sendable {
         }
         let p = m + 1
         // Largest significand: all ones, except FN formats whose all-ones code in the top binade is NaN.
-        let ulpTop = Double(sign: .plus, exponent: emax - m, significand: 1)
-        let top = Double(sign: .plus, exponent: emax + 1, significand: 1)
-        let maxFinite = specials == .finiteNaN ? top - 2 * ulpTop : top - ulpTop
+        // Built as significand·2^emax: 2^(emax+1) itself overflows binary64 when emax = 1023.
+        let ulpOne = Double(sign: .plus, exponent: -m, significand: 1)
+        let maxFinite = Double(sign: .plus, exponent: emax, significand: specials == .finiteNaN ? 2 - 2 * ulpOne : 2 - ulpOne)
         self.name = name ?? "e\(e)m\(m)" + (specials == .finiteNaN ? "fn" : specials == .unsignedZeroNaN ? "fnuz" : "")
         self.precision = p
         self.exponentBits = e

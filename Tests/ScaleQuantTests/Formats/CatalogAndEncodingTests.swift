@@ -51,7 +51,8 @@ import Testing
     }
 
     @Test(arguments: ["e4m", "int", "p=0", "p=99", "e12m3", "hello", "", "  ", "e4m3x", "em3", "e4m3fnx", "p=",
-                      "int8@", "int8@0", "int8@-1", "int1", "int99", "e0m3", "e4m-1", "e4m53", "int8@abc"])
+                      "int8@", "int8@0", "int8@-1", "int1", "int99", "e0m3", "e4m-1", "e4m53", "int8@abc",
+                      "int53@1e300"])
     func garbageNamesAreRejected(name: String) {
         #expect(throws: FormatError.self) { _ = try FormatCatalog.grid(named: name) }
     }

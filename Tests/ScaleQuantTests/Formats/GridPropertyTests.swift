@@ -99,6 +99,26 @@ import Testing
             + Double(sign: .plus, exponent: -p + 2, significand: 1))  // 1 + 1.5 ulp → 1 + 2 ulp (ties to even)
     }
 
+    /// F_p as far as binary64 reaches: below 2^-1022 binary64's spacing limits it, and it ends at the largest
+    /// Double with p significant bits.
+    @Test(arguments: [2, 11, 24, 53]) func idealizedGridAtTheLimitsOfBinary64(p: Int) throws {
+        let f = try FloatFormat.idealized(precision: p)
+        let top = Double(sign: .plus, exponent: 1023, significand: 2 - 2 * f.unitRoundoff)
+        #expect(f.nextDown(.infinity) == top && f.nextUp(-.infinity) == -top && f.nextUp(top) == .infinity)
+        #expect(f.nextUp(0) == .leastNonzeroMagnitude && f.nextDown(0) == -.leastNonzeroMagnitude)
+        var rng = SeededGenerator(seed: UInt64(p))
+        var xs: [Double] = [.leastNonzeroMagnitude, 2 * .leastNonzeroMagnitude, .leastNormalMagnitude, top]
+        for _ in 0..<2_000 { xs += [rng.logUniform(-1074, -1000), rng.logUniform(1000, 1024)] }
+        var bad = 0
+        for x in xs {
+            let up = f.nextUp(x), down = f.nextDown(x)
+            let ok = down < x && x < up && f.round(down) == down && (up.isInfinite || f.round(up) == up)
+                && f.nextUp(down) >= x && (up.isInfinite || f.nextDown(up) <= x)
+            if !ok { bad += 1; if bad <= 5 { Issue.record("p = \(p): x = \(x): down \(down), up \(up)") } }
+        }
+        #expect(bad == 0)
+    }
+
     @Test(arguments: FormatCatalog.presets.map(\.name)) func regularRangeCommutesWithDoubling(name: String) throws {
         let f = preset(name)
         let (lower, upper) = try #require(f.regularRange)

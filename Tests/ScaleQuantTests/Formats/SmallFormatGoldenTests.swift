@@ -89,6 +89,17 @@ import Testing
         #expect(f.round(.nan).isNaN && bufferRound(f, [.nan])[0].isNaN)
     }
 
+    /// The rounding boundaries the rank-one sweep walks are exactly the table's midpoints.
+    @Test(arguments: names) func boundariesAreTheTableMidpoints(name: String) throws {
+        let t = try FormatTable.load(name), f = preset(name)
+        let pos = t.nonNegative.map(\.value)
+        let mids = zip(pos, pos.dropFirst()).map { $0 + ($1 - $0) / 2 }
+        #expect(f.boundaries(from: 0, below: .infinity) == mids)
+        let (lo, hi) = (mids[3], mids[mids.count - 3])
+        #expect(f.boundaries(from: lo, below: hi) == mids.filter { $0 >= lo && $0 < hi })
+        #expect(f.boundaries(from: lo.nextUp, below: hi.nextUp) == mids.filter { $0 > lo && $0 <= hi })
+    }
+
     @Test(arguments: names) func roundingMatchesReferenceOnRandomInputs(name: String) throws {
         let t = try FormatTable.load(name), f = preset(name)
         var rng = SeededGenerator(seed: 0xF0_2026 &+ UInt64(t.values.count))

@@ -105,7 +105,7 @@ import Testing
         var rng = SeededGenerator(seed: 0xF0_2026 &+ UInt64(t.values.count))
         let lowExp = Int(f.smallestPositive.exponent) - 2, highExp = Int(t.maxFinite.exponent) + 2
         var xs: [Double] = []
-        for i in 0..<12_000 {
+        for i in 0..<16_000 {
             xs.append(i % 2 == 0 ? rng.symmetric(1.1 * t.maxFinite) : rng.logUniform(lowExp, highExp))
         }
         let buffered = bufferRound(f, xs)
@@ -118,5 +118,6 @@ import Testing
             }
         }
         #expect(mismatches == 0)
+        #expect(xs.filter { $0.magnitude < t.maxFinite }.count >= 10_000)
     }
 }

@@ -55,7 +55,10 @@ extension FloatFormat {
         let signBits: UInt64 = negative ? 1 << signShift : 0
         func nanCode() throws -> UInt64 {
             switch specials {
-            case .ieee: return (allOnesE << UInt64(m)) | (m > 0 ? 1 << UInt64(m - 1) : 0)
+            case .ieee:
+                // Without mantissa bits the all-ones exponent is ±inf only: there is no NaN code.
+                guard m > 0 else { throw FormatError.notEncodable("\(name) has no NaN code; cannot encode NaN") }
+                return (allOnesE << UInt64(m)) | 1 << UInt64(m - 1)
             case .finiteNaN: return (allOnesE << UInt64(m)) | allOnesM
             case .unsignedZeroNaN: return 1 << signShift
             case .none: throw FormatError.notEncodable("\(name) has no NaN code; cannot encode NaN")

@@ -79,8 +79,8 @@ extension FloatFormat: NumberGrid {
             return Double(bitPattern: ((x.bitPattern >> shift) &+ 1) << shift)
         }
         if exponentRange != nil && !hasSubnormals && x < smallestNormal { return smallestNormal }
-        let s = ulp(at: x)
-        if s == 0 { return Double.leastNonzeroMagnitude }  // F_p at 0: values accumulate; binary64's limit
+        // F_p below 2^-1022 (and at 0, where its values accumulate): binary64's own spacing is the limit.
+        let s = Swift.max(ulp(at: x), .leastNonzeroMagnitude)
         let k = (x / s).rounded(.down)
         return (k + 1) * s
     }
@@ -97,10 +97,14 @@ extension FloatFormat: NumberGrid {
     /// Largest grid value strictly below a positive `x`.
     private func nextDownMagnitude(_ x: Double) -> Double {
         if exponentRange != nil && !hasSubnormals && x <= smallestNormal { return 0 }
-        // Spacing just below x: if x is a power of two at or above 2^emin+1, the binade below is finer.
+        if x == .infinity {  // only F_p gets here: its largest value that is a Double
+            return Double(sign: .plus, exponent: Double.greatestFiniteMagnitude.exponent, significand: 2 - 2 * unitRoundoff)
+        }
+        // Spacing just below x: if x is a power of two at or above 2^emin+1, the binade below is finer. F_p is
+        // limited by binary64's own spacing below 2^-1022.
         var s = ulp(at: x)
-        if x.significandBitPattern == 0 && x.exponent > (exponentRange?.lowerBound ?? Int.min) { s /= 2 }
-        if s == 0 { return 0 }
+        if x.significand == 1 && x.exponent > (exponentRange?.lowerBound ?? Int.min) { s /= 2 }
+        s = Swift.max(s, .leastNonzeroMagnitude)
         let k = (x / s).rounded(.up)
         return (k - 1) * s
     }

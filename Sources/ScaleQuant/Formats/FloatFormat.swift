@@ -62,7 +62,9 @@ public struct FloatFormat: Hashable, Sendable {
         }
         let bias = (1 << (e - 1)) - 1 + (specials == .unsignedZeroNaN ? 1 : 0)
         let topCode = (1 << e) - 1
-        let emax = (specials == .ieee ? topCode - 1 : topCode) - bias
+        // FN without mantissa bits: the all-ones exponent holds only the NaN code, so it has no finite value.
+        let topFinite = specials == .ieee || (specials == .finiteNaN && m == 0) ? topCode - 1 : topCode
+        let emax = topFinite - bias
         let emin = 1 - bias
         guard emin >= -1022, emax <= 1023, emax >= emin else {
             throw FormatError.invalid("e\(e)m\(m) with \(specials.rawValue) specials has no usable exponent range")
@@ -75,9 +77,10 @@ public struct FloatFormat: Hashable, Sendable {
         }
         let p = m + 1
         // Largest significand: all ones, except FN formats whose all-ones code in the top binade is NaN.
-        // Computed as a significand times 2^emax so that binary64's maximum does not overflow on the way.
-        let lastStep = Double(sign: .plus, exponent: -m, significand: specials == .finiteNaN ? 2 : 1)
-        let maxFinite = Double(sign: .plus, exponent: emax, significand: 2 - lastStep)
+        // Built as significand·2^emax: 2^(emax+1) itself overflows binary64 when emax = 1023.
+        let ulpOne = Double(sign: .plus, exponent: -m, significand: 1)
+        let maxSignificand = specials == .finiteNaN && m > 0 ? 2 - 2 * ulpOne : 2 - ulpOne
+        let maxFinite = Double(sign: .plus, exponent: emax, significand: maxSignificand)
         self.name = name ?? "e\(e)m\(m)" + (specials == .finiteNaN ? "fn" : specials == .unsignedZeroNaN ? "fnuz" : "")
         self.precision = p
         self.exponentBits = e

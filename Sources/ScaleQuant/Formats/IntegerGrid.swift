@@ -15,6 +15,7 @@ public struct IntegerGrid: NumberGrid, Hashable {
     public init(name: String? = nil, step: Double = 1, maxCode: Int) throws {
         guard step.isFinite, step > 0 else { throw FormatError.invalid("integer grid step must be finite and > 0 (got \(step))") }
         guard maxCode >= 1, maxCode <= (1 << 52) else { throw FormatError.invalid("integer grid needs 1 ≤ q ≤ 2^52 (got \(maxCode))") }
+        guard (Double(maxCode) * step).isFinite else { throw FormatError.invalid("integer grid q·step overflows (q = \(maxCode), step \(step))") }
         self.step = step
         self.maxCode = maxCode
         self.name = name ?? "q\(maxCode)@\(step)"

@@ -5,12 +5,18 @@ enum RankOneBenchmark {
     static let benchmark = Benchmark(
         name: "rank1",
         summary: "exact optimal rank-one quantization: seconds per problem, m = n ∈ {16…4096}",
-        run: { run(sizes: [16, 64, 256, 1024, 4096]) }
+        run: {
+            // Optional: scalequant-bench rank1 FORMAT[,FORMAT…] SIZE[,SIZE…]
+            let args = Array(CommandLine.arguments.dropFirst(2))
+            let f = args.count > 0 ? args[0].split(separator: ",").map(String.init) : formats
+            let s = args.count > 1 ? args[1].split(separator: ",").compactMap { Int($0) } : [16, 64, 256, 1024, 4096]
+            run(formats: f, sizes: s)
+        }
     )
 
     static let formats = ["p=4", "p=8", "p=11", "e4m3", "bf16", "fp16"]
 
-    static func run(sizes: [Int]) {
+    static func run(formats: [String], sizes: [Int]) {
         print("rank1: x, y standard Gaussian (seed 7), m = n; time = best of up to 3 runs (1 at m ≥ 1024)")
         var table = RowPrinter(["format", "m=n", "seconds", "pieces", "ns/piece", "opt/rtn error"])
         for name in formats {

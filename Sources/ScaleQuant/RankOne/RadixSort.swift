@@ -1,119 +1,104 @@
-/// Sorts breakpoints: positive `Double` keys (compared through their bit patterns, which order positive doubles
-/// exactly) carrying a `UInt32` coordinate index and a `Double` value (the coordinate's grid value after the
-/// breakpoint), by a least-significant-digit radix sort with 11-bit digits.
+/// One breakpoint of a sweep: at scale `key`, coordinate `index` moves up by one grid step.
+@usableFromInline
+struct Breakpoint {
+    @usableFromInline var key: Double
+    @usableFromInline var index: UInt32
+    @inlinable init(key: Double, index: UInt32) { self.key = key; self.index = index }
+}
+
+/// Collects and sorts the breakpoints of one binade [2^o, 2^(o+1)] of the scale.
 ///
-/// The rank-one sweep sorts millions of breakpoints per octave; an LSD radix sort is O(n) and, because every key
-/// of one octave shares its exponent bits, the passes over constant digits are skipped.
+/// The rank-one sweep sorts millions of breakpoints per binade. Keys of one binade differ only in their mantissa,
+/// so one counting pass on the leading mantissa bits (about n/2 buckets) places every key in a bucket of a few
+/// elements, finished by insertion sort (or a comparison sort for the rare large bucket of equal keys). That is
+/// two sequential passes and one scatter of 16-byte records, against several scatters for an LSD radix sort.
 ///
-/// Complexity: O(n) time per pass, at most 6 passes; O(n) extra memory. Stable.
+/// Complexity: O(n) expected for keys spread over the binade, O(n log n) worst case. Memory: O(n).
 @usableFromInline
 struct BreakpointSorter {
-    @usableFromInline var keys: [UInt64] = []
-    @usableFromInline var payload: [UInt32] = []
-    @usableFromInline var values: [Double] = []
-    private var keys2: [UInt64] = []
-    private var payload2: [UInt32] = []
-    private var values2: [Double] = []
+    /// The breakpoints; sorted by key after ``sort(binade:)``.
+    @usableFromInline var entries: [Breakpoint] = []
+    private var scratch: [Breakpoint] = []
+    private var counts: [Int] = []
 
     @usableFromInline init() {}
 
     /// Removes all breakpoints, keeping capacity.
-    @usableFromInline mutating func removeAll() {
-        keys.removeAll(keepingCapacity: true)
-        payload.removeAll(keepingCapacity: true)
-        values.removeAll(keepingCapacity: true)
-    }
+    @usableFromInline mutating func removeAll() { entries.removeAll(keepingCapacity: true) }
 
     /// Appends one breakpoint.
-    @inlinable mutating func append(_ key: Double, _ index: UInt32, _ value: Double) {
-        keys.append(key.bitPattern)
-        payload.append(index)
-        values.append(value)
+    @inlinable mutating func append(_ key: Double, _ index: UInt32) {
+        entries.append(Breakpoint(key: key, index: index))
     }
 
-    /// Sorts keys ascending (stable for equal keys).
-    @usableFromInline mutating func sort() {
-        let n = keys.count
+    /// Sorts by key ascending, given that all keys lie in [2^binade, 2^(binade+1)] (rounding of β/ρ can land
+    /// exactly on the upper end).
+    @usableFromInline mutating func sort(binade: Int) {
+        let n = entries.count
         if n < 2 { return }
-        if n <= 64 {
-            insertionSort()
-            return
+        var bits = 1
+        while (1 << bits) < n / 2 && bits < 22 { bits += 1 }
+        let buckets = 1 << bits
+        let shift = UInt64(52 - bits)
+        let upper = Double(sign: .plus, exponent: binade + 1, significand: 1)
+        let lower = Double(sign: .plus, exponent: binade, significand: 1)
+        @inline(__always) func bucket(_ k: Double) -> Int {
+            if k >= upper { return buckets &- 1 }
+            if k < lower { return 0 }
+            return Int((k.bitPattern & 0x000F_FFFF_FFFF_FFFF) >> shift)
         }
-        let digitBits = 11
-        let radix = 1 << digitBits
-        let passes = 6
-        var counts = [Int](repeating: 0, count: radix * passes)
-        keys.withUnsafeBufferPointer { k in
-            counts.withUnsafeMutableBufferPointer { c in
-                for i in 0..<n {
-                    var v = k[i]
-                    for p in 0..<passes {
-                        c[p &* radix &+ Int(v & UInt64(radix - 1))] &+= 1
-                        v >>= UInt64(digitBits)
-                    }
-                }
-            }
-        }
-        if keys2.count != n {
-            keys2 = [UInt64](repeating: 0, count: n)
-            payload2 = [UInt32](repeating: 0, count: n)
-            values2 = [Double](repeating: 0, count: n)
-        }
-        for p in 0..<passes {
-            let base = p * radix
-            // Skip a pass whose digit is the same for every key.
-            var trivial = false
-            for d in 0..<radix where counts[base + d] != 0 {
-                trivial = counts[base + d] == n
-                break
-            }
-            if trivial { continue }
-            var offsets = [Int](repeating: 0, count: radix)
-            var sum = 0
-            for d in 0..<radix { offsets[d] = sum; sum += counts[base + d] }
-            let shift = UInt64(p * digitBits)
-            keys.withUnsafeBufferPointer { ks in
-                payload.withUnsafeBufferPointer { ps in
-                    values.withUnsafeBufferPointer { vs in
-                        keys2.withUnsafeMutableBufferPointer { kd in
-                            payload2.withUnsafeMutableBufferPointer { pd in
-                                values2.withUnsafeMutableBufferPointer { vd in
-                                    offsets.withUnsafeMutableBufferPointer { off in
-                                        for i in 0..<n {
-                                            let key = ks[i]
-                                            let d = Int((key >> shift) & UInt64(radix - 1))
-                                            let dst = off[d]
-                                            off[d] = dst &+ 1
-                                            kd[dst] = key
-                                            pd[dst] = ps[i]
-                                            vd[dst] = vs[i]
-                                        }
-                                    }
-                                }
-                            }
+        if counts.count < buckets + 1 { counts = [Int](repeating: 0, count: buckets + 1) }
+        if scratch.count < n { scratch = [Breakpoint](repeating: Breakpoint(key: 0, index: 0), count: n) }
+        var next = [Int](repeating: 0, count: buckets)
+        entries.withUnsafeBufferPointer { src in
+            scratch.withUnsafeMutableBufferPointer { dst in
+                counts.withUnsafeMutableBufferPointer { c in
+                    next.withUnsafeMutableBufferPointer { nx in
+                        for b in 0...buckets { c[b] = 0 }
+                        for i in 0..<n { c[bucket(src[i].key) &+ 1] &+= 1 }
+                        for b in 0..<buckets { c[b &+ 1] &+= c[b]; nx[b] = c[b] }
+                        for i in 0..<n {
+                            let e = src[i]
+                            let b = bucket(e.key)
+                            dst[nx[b]] = e
+                            nx[b] &+= 1
+                        }
+                        for b in 0..<buckets {
+                            let lo = c[b], hi = c[b &+ 1]
+                            if hi &- lo > 1 { Self.sortRange(dst, lo, hi) }
                         }
                     }
                 }
             }
-            swap(&keys, &keys2)
-            swap(&payload, &payload2)
-            swap(&values, &values2)
         }
+        swap(&entries, &scratch)
+        if entries.count != n { entries.removeLast(entries.count - n) }
     }
 
-    private mutating func insertionSort() {
-        for i in 1..<keys.count {
-            let k = keys[i], p = payload[i], v = values[i]
-            var j = i
-            while j > 0 && keys[j - 1] > k {
-                keys[j] = keys[j - 1]
-                payload[j] = payload[j - 1]
-                values[j] = values[j - 1]
-                j -= 1
+    @inline(__always)
+    private static func precedes(_ x: Breakpoint, _ y: Breakpoint) -> Bool {
+        if x.key != y.key { return x.key < y.key }
+        return x.index < y.index
+    }
+
+    /// Sorts `lo..<hi` by key: insertion sort for short ranges (stable), otherwise a comparison sort (such ranges
+    /// hold mostly equal keys, from coordinates of equal magnitude; ties are ordered by index).
+    private static func sortRange(_ a: UnsafeMutableBufferPointer<Breakpoint>, _ lo: Int, _ hi: Int) {
+        if hi &- lo <= 32 {
+            var i = lo &+ 1
+            while i < hi {
+                let e = a[i]
+                var j = i
+                while j > lo && a[j &- 1].key > e.key {
+                    a[j] = a[j &- 1]
+                    j &-= 1
+                }
+                a[j] = e
+                i &+= 1
             }
-            keys[j] = k
-            payload[j] = p
-            values[j] = v
+            return
         }
+        var range = UnsafeMutableBufferPointer(rebasing: a[lo..<hi])
+        range.sort(by: Self.precedes)
     }
 }

@@ -111,18 +111,16 @@ struct GridResponse: ScaleResponse {
                 current[k] = g
                 sa += weight[k] * s * g
                 sb += weight[k] * g * g
-                grid.forEachBoundary(from: l * s, below: 2 * l * s) { beta, above in
-                    sorter.append(beta / s, UInt32(k), above)
-                }
+                grid.forEachBoundary(from: l * s, below: 2 * l * s) { beta, _ in sorter.append(beta / s, UInt32(k)) }
             }
-            sorter.sort()
+            sorter.sort(binade: j)
             av.append(sa); bv.append(sb)
-            for i in 0..<sorter.keys.count {
-                let k = Int(sorter.payload[i]), g = current[k], g2 = sorter.values[i]
+            for e in sorter.entries {
+                let k = Int(e.index), g = current[k], g2 = grid.nextUp(g)
                 current[k] = g2
                 sa += weight[k] * sigma[k] * (g2 - g)
                 sb += weight[k] * (g2 * g2 - g * g)
-                keys.append(Double(bitPattern: sorter.keys[i]))
+                keys.append(e.key)
                 av.append(sa); bv.append(sb)
             }
             start.append(keys.count)

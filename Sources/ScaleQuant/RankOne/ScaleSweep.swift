@@ -83,11 +83,9 @@ struct ScaleSweep<G: NumberGrid> {
         let lo = Double(sign: .plus, exponent: k, significand: 1)
         for i in 0..<rho.count {
             let r = rho[i]
-            grid.forEachBoundary(from: lo * r, below: 2 * lo * r) { beta, above in
-                sorter.append(beta / r, UInt32(i), above)
-            }
+            grid.forEachBoundary(from: lo * r, below: 2 * lo * r) { beta, _ in sorter.append(beta / r, UInt32(i)) }
         }
-        sorter.sort()
+        sorter.sort(binade: k)
     }
 
     /// Sweeps binade k and returns its best state (objective relative to x̂ = 0, i.e. 0 if nothing beats it).
@@ -103,16 +101,15 @@ struct ScaleSweep<G: NumberGrid> {
             let f = -2 * s * a + n * b
             if f < best.objective { best.objective = f; bestStep = 0; best.mu = mu }
         }
-        let count = sorter.keys.count
-        sorter.payload.withUnsafeBufferPointer { pay in
-            sorter.values.withUnsafeBufferPointer { val in
+        let count = sorter.entries.count
+        sorter.entries.withUnsafeBufferPointer { bp in
                 rho.withUnsafeBufferPointer { rho in
                     weight.withUnsafeBufferPointer { w in
                         g.withUnsafeMutableBufferPointer { g in
                             var bestF = best.objective, bestMu = best.mu
                             for t in 0..<count {
-                                let i = Int(pay[t])
-                                let old = g[i], new = val[t]
+                                let i = Int(bp[t].index)
+                                let old = g[i], new = grid.nextUp(old)
                                 g[i] = new
                                 let wi = w[i]
                                 s += wi * rho[i] * (new - old)
@@ -127,15 +124,14 @@ struct ScaleSweep<G: NumberGrid> {
                         }
                     }
                 }
-            }
         }
         best.pieces = count + 1
         if bestStep >= 0 {
             best.binade = k
             best.step = bestStep
             let lo = Double(sign: .plus, exponent: k, significand: 1)
-            let left = bestStep == 0 ? lo : Double(bitPattern: sorter.keys[bestStep - 1])
-            let right = bestStep < count ? Double(bitPattern: sorter.keys[bestStep]) : 2 * lo
+            let left = bestStep == 0 ? lo : sorter.entries[bestStep - 1].key
+            let right = bestStep < count ? sorter.entries[bestStep].key : 2 * lo
             best.lambda = left / 2 + right / 2
         }
         return best
@@ -148,7 +144,8 @@ struct ScaleSweep<G: NumberGrid> {
         breakpoints(binade: k, into: &sorter)
         var (g, _, _) = initialState(binade: k)
         for t in 0..<best.step {
-            g[Int(sorter.payload[t])] = sorter.values[t]
+            let i = Int(sorter.entries[t].index)
+            g[i] = grid.nextUp(g[i])
         }
         return g
     }

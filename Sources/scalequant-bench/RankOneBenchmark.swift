@@ -1,10 +1,12 @@
+import Foundation
 import ScaleQuant
 
-/// Time per exact rank-one problem (science §2) for growing m = n, on F_p and on real formats.
+/// Time per exact rank-one problem (science §2) for growing m = n, on F_p and on real formats, beside lazylinop's
+/// `qrank_one` on the same inputs in the same run.
 enum RankOneBenchmark {
     static let benchmark = Benchmark(
         name: "rank1",
-        summary: "exact optimal rank-one quantization: seconds per problem, m = n ∈ {16…4096}",
+        summary: "exact optimal rank-one quantization vs lazylinop: seconds per problem, m = n ∈ {16…4096}",
         run: {
             // Optional: scalequant-bench rank1 FORMAT[,FORMAT…] SIZE[,SIZE…]
             let args = Array(CommandLine.arguments.dropFirst(2))
@@ -16,19 +18,36 @@ enum RankOneBenchmark {
 
     static let formats = ["p=4", "p=8", "p=11", "e4m3", "bf16", "fp16"]
 
+    /// lazylinop is run up to this size (`LAZYLINOP_MAX_M`, default 1024: at 4096 it takes minutes per format).
+    static var lazylinopMaxM: Int {
+        ProcessInfo.processInfo.environment["LAZYLINOP_MAX_M"].flatMap { Int($0) } ?? 1024
+    }
+
     static func run(formats: [String], sizes: [Int]) {
-        print("rank1: x, y standard Gaussian (seed 7), m = n; time = best of up to 3 runs (1 at m ≥ 1024)")
-        var table = RowPrinter(["format", "m=n", "seconds", "pieces", "ns/piece", "opt/rtn error"])
-        for name in formats {
-            let grid = try! FormatCatalog.grid(named: name)
-            for m in sizes {
-                var rng = SeededGenerator(seed: 7 &+ UInt64(m))
-                let x = rng.gaussians(m), y = rng.gaussians(m)
+        print("rank1: x, y standard Gaussian (seed 7 + m), m = n; ours = best of up to 3 runs (1 at m ≥ 1024)")
+        if !LazylinopAnchor.isAvailable {
+            print("lazylinop: not available (bash ../shared/anchors/setup_venv.sh creates it); comparison skipped")
+        }
+        var table = RowPrinter(["format", "m=n", "ours s", "pieces", "ns/piece", "opt/rtn", "lazylinop s", "speedup",
+                                "ours err", "lazylinop err", "ours ≤ theirs"])
+        for m in sizes {
+            var rng = SeededGenerator(seed: 7 &+ UInt64(m))
+            let x = rng.gaussians(m), y = rng.gaussians(m)
+            let anchor = m <= lazylinopMaxM ? LazylinopAnchor.run(x: x, y: y, formats: formats) : [:]
+            for name in formats {
+                let grid = try! FormatCatalog.grid(named: name)
                 var result: RankOneResult?
                 let t = Timing.bestOf(m >= 1024 ? 1 : 3) { result = try! RankOne.quantize(x: x, y: y, grid: grid) }
                 let r = result!
-                table.add([name, "\(m)", sci(t), "\(r.pieces)", fixed(t / Double(max(r.pieces, 1)) * 1e9, 1),
-                           fixed(r.relativeError / r.rtnRelativeError, 4)])
+                var cells = [name, "\(m)", sci(t), "\(r.pieces)", fixed(t / Double(max(r.pieces, 1)) * 1e9, 1),
+                             fixed(r.relativeError / r.rtnRelativeError, 4)]
+                if let a = anchor[name] {
+                    cells += [sci(a.seconds), fixed(a.seconds / t, 1), sci(r.relativeError), sci(a.error),
+                              r.relativeError <= a.error * (1 + 1e-12) ? "yes" : "NO"]
+                } else {
+                    cells += ["-", "-", sci(r.relativeError), "-", "-"]
+                }
+                table.add(cells)
             }
         }
         table.print()

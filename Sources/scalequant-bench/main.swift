@@ -7,6 +7,10 @@ import Glibc
 import Darwin
 #endif
 
+import ScaleQuant
+
+MemoryTuning.keepFreedMemory()
+
 let benchmarks: [Benchmark] = [
     RoundingBenchmark.benchmark,
     RankOneBenchmark.benchmark,

@@ -1,3 +1,6 @@
+import ScaleQuant
 import ScaleQuantCLI
+
+MemoryTuning.keepFreedMemory()
 
 ScaleQuantCommand.main()

@@ -37,7 +37,7 @@ struct BreakpointSorter {
         let n = entries.count
         if n < 2 { return }
         var bits = 1
-        while (1 << bits) < n / 2 && bits < 22 { bits += 1 }
+        while (1 << bits) < n / 8 && bits < 22 { bits += 1 }
         let buckets = 1 << bits
         let shift = UInt64(52 - bits)
         let upper = Double(sign: .plus, exponent: binade + 1, significand: 1)
@@ -49,24 +49,24 @@ struct BreakpointSorter {
         }
         if counts.count < buckets + 1 { counts = [Int](repeating: 0, count: buckets + 1) }
         if scratch.count < n { scratch = [Breakpoint](repeating: Breakpoint(key: 0, index: 0), count: n) }
-        var next = [Int](repeating: 0, count: buckets)
         entries.withUnsafeBufferPointer { src in
             scratch.withUnsafeMutableBufferPointer { dst in
                 counts.withUnsafeMutableBufferPointer { c in
-                    next.withUnsafeMutableBufferPointer { nx in
-                        for b in 0...buckets { c[b] = 0 }
-                        for i in 0..<n { c[bucket(src[i].key) &+ 1] &+= 1 }
-                        for b in 0..<buckets { c[b &+ 1] &+= c[b]; nx[b] = c[b] }
-                        for i in 0..<n {
-                            let e = src[i]
-                            let b = bucket(e.key)
-                            dst[nx[b]] = e
-                            nx[b] &+= 1
-                        }
-                        for b in 0..<buckets {
-                            let lo = c[b], hi = c[b &+ 1]
-                            if hi &- lo > 1 { Self.sortRange(dst, lo, hi) }
-                        }
+                    for b in 0...buckets { c[b] = 0 }
+                    for i in 0..<n { c[bucket(src[i].key) &+ 1] &+= 1 }
+                    for b in 0..<buckets { c[b &+ 1] &+= c[b] }
+                    // Scatter (stable): c[b] walks from the start of bucket b to its end, the start of b + 1.
+                    for i in 0..<n {
+                        let e = src[i]
+                        let b = bucket(e.key)
+                        dst[c[b]] = e
+                        c[b] &+= 1
+                    }
+                    var lo = 0
+                    for b in 0..<buckets {
+                        let hi = c[b]
+                        if hi &- lo > 1 { Self.sortRange(dst, lo, hi) }
+                        lo = hi
                     }
                 }
             }

@@ -26,10 +26,15 @@ extension RankOne {
         if keepY {
             var energy = 0.0
             for j in 0..<sigma.count { energy += dw[j] * sigma[j] * sigma[j] }
-            best = runSweep(sweep, ExactResponse(energy: energy))
+            best = runSweep(sweep, ExactResponse(energy: energy), prepared: nil)
+        } else if gx.maxFinite == .infinity && gx.smallestPositive == 0 {
+            // F_p: a single binade on each side; tabulate y while the x breakpoints are generated and sorted.
+            let k = sweep.binadesToVisit(response: ExactResponse(energy: 1))[0]
+            let (response, prepared) = parallelPair({ GridResponse(grid: gy, sigma: sigma, weight: dw) },
+                                                    { sweep.prepare(binade: k) })
+            best = runSweep(sweep, response, prepared: prepared)
         } else {
-            let response = GridResponse(grid: gy, sigma: sigma, weight: dw)
-            best = runSweep(sweep, response)
+            best = runSweep(sweep, GridResponse(grid: gy, sigma: sigma, weight: dw), prepared: nil)
         }
         let g = sweep.magnitudes(of: best)
         var s = 0.0, n = 0.0
@@ -54,14 +59,23 @@ extension RankOne {
                               objective: scaled(objective, ea + eb), pieces: best.pieces)
     }
 
-    private static func runSweep<X: NumberGrid, R: ScaleResponse>(_ sweep: ScaleSweep<X>, _ response: R)
+    /// Visits the binades of λ that matter (in parallel when there are several) and keeps the best state.
+    private static func runSweep<X: NumberGrid, R: ScaleResponse>(_ sweep: ScaleSweep<X>, _ response: R,
+                                                                  prepared: ScaleSweep<X>.PreparedBinade?)
         -> ScaleSweep<X>.Best {
         let binades = sweep.binadesToVisit(response: response)
+        let results: [ScaleSweep<X>.Best]
+        if binades.count == 1 {
+            let p = prepared ?? sweep.prepare(binade: binades[0])
+            results = [sweep.sweepAll(p, response: response, parallel: true)]
+        } else {
+            results = parallelMap(binades.count) { t in
+                sweep.sweepAll(sweep.prepare(binade: binades[t]), response: response, parallel: false)
+            }
+        }
         var best = ScaleSweep<X>.Best()
         var pieces = 0
-        var sorter = BreakpointSorter()
-        for k in binades {
-            let b = sweep.sweep(binade: k, response: response, sorter: &sorter)
+        for b in results {
             pieces += b.pieces
             if b.binade != nil && b.objective < best.objective { best = b }
         }

@@ -91,44 +91,63 @@ struct GridResponse: ScaleResponse {
         }
         regular = regLo.map { $0...regHi! }
         let base = regLo.map { Swift.max($0, lo) } ?? lo
-        // Build: tables for every binade lo...hi, but a regular binade other than the first regular one gets an
-        // empty placeholder (never read).
+        // Build: a table for every binade lo...hi (in parallel), except that a regular binade other than the
+        // base one gets an empty placeholder (never read).
+        let binades = Array(lo...hi)
+        let reg = regular
+        let tables = parallelMap(binades.count) { t -> (keys: [Double], a: [Double], b: [Double]) in
+            let j = binades[t]
+            if let r = reg, r.contains(j), j != base { return ([], [0], [0]) }
+            return Self.table(grid: grid, sigma: sigma, weight: weight, binade: j)
+        }
         var keys: [Double] = [], av: [Double] = [], bv: [Double] = []
         var start: [Int] = [0]
-        var sorter = BreakpointSorter()
-        var current = [Double](repeating: 0, count: sigma.count)
-        for j in lo...hi {
-            if let r = regular, r.contains(j), j != base {
-                av.append(0); bv.append(0); start.append(keys.count)
-                continue
-            }
-            let l = Double(sign: .plus, exponent: j, significand: 1)
-            sorter.removeAll()
-            var sa = 0.0, sb = 0.0
-            for k in 0..<sigma.count {
-                let s = sigma[k]
-                let g = roundTiesDown(grid, l * s)
-                current[k] = g
-                sa += weight[k] * s * g
-                sb += weight[k] * g * g
-                grid.forEachBoundary(from: l * s, below: 2 * l * s) { beta, _ in sorter.append(beta / s, UInt32(k)) }
-            }
-            sorter.sort(binade: j)
-            av.append(sa); bv.append(sb)
-            for e in sorter.entries {
-                let k = Int(e.index), g = current[k], g2 = grid.nextUp(g)
-                current[k] = g2
-                sa += weight[k] * sigma[k] * (g2 - g)
-                sb += weight[k] * (g2 * g2 - g * g)
-                keys.append(e.key)
-                av.append(sa); bv.append(sb)
-            }
+        if tables.count == 1 {
+            (keys, av, bv) = tables[0]
             start.append(keys.count)
+        } else {
+            let total = tables.reduce(0) { $0 + $1.keys.count }
+            keys.reserveCapacity(total); av.reserveCapacity(total + tables.count); bv.reserveCapacity(total + tables.count)
+            for t in tables {
+                keys.append(contentsOf: t.keys); av.append(contentsOf: t.a); bv.append(contentsOf: t.b)
+                start.append(keys.count)
+            }
         }
         self.keys = keys; self.a = av; self.b = bv; self.start = start
         firstBinade = lo
         regularBase = base
         regularTable = base - lo
+    }
+
+    /// The sorted breakpoints of binade j and (A, B) on each of its pieces.
+    private static func table<G: NumberGrid>(grid: G, sigma: [Double], weight: [Double], binade j: Int)
+        -> (keys: [Double], a: [Double], b: [Double]) {
+        let l = Double(sign: .plus, exponent: j, significand: 1)
+        var sorter = BreakpointSorter()
+        var current = [Double](repeating: 0, count: sigma.count)
+        var sa = 0.0, sb = 0.0
+        for k in 0..<sigma.count {
+            let s = sigma[k]
+            let g = roundTiesDown(grid, l * s)
+            current[k] = g
+            sa += weight[k] * s * g
+            sb += weight[k] * g * g
+            grid.forEachBoundary(from: l * s, below: 2 * l * s) { beta, _ in sorter.append(beta / s, UInt32(k)) }
+        }
+        sorter.sort(binade: j)
+        let count = sorter.entries.count
+        var keys = [Double](repeating: 0, count: count)
+        var av = [Double](repeating: 0, count: count + 1), bv = [Double](repeating: 0, count: count + 1)
+        av[0] = sa; bv[0] = sb
+        for (i, e) in sorter.entries.enumerated() {
+            let k = Int(e.index), g = current[k], g2 = grid.nextUp(g)
+            current[k] = g2
+            sa += weight[k] * sigma[k] * (g2 - g)
+            sb += weight[k] * (g2 * g2 - g * g)
+            keys[i] = e.key
+            av[i + 1] = sa; bv[i + 1] = sb
+        }
+        return (keys, av, bv)
     }
 
     func isRegular(binade j: Int) -> Bool {
@@ -150,12 +169,12 @@ struct GridResponse: ScaleResponse {
         }
         // μ can only leave the tabulated range through rounding noise at its ends; clamp.
         t = Swift.max(0, Swift.min(t, start.count &- 2))
-        let m = shift == 0 ? mu : Double(sign: .plus, exponent: -shift, significand: mu)
+        let m = shift == 0 ? mu : mu * powerOfTwo(-shift)
         let lo = start[t], hi = start[t &+ 1]
         let pos = keys.withUnsafeBufferPointer { gallop($0, lo, hi, m, &hint) }
         let idx = pos &+ t
         if shift == 0 { return (a[idx], b[idx]) }
-        let s1 = Double(sign: .plus, exponent: shift, significand: 1)
+        let s1 = powerOfTwo(shift)
         return (a[idx] * s1, b[idx] * s1 * s1)
     }
 }
@@ -192,6 +211,13 @@ func gallop(_ k: UnsafeBufferPointer<Double>, _ lo: Int, _ hi: Int, _ m: Double,
     h = left
     hint = h
     return h
+}
+
+/// 2^e for |e| < 1023 by building the bit pattern (exact, no call).
+@inline(__always)
+func powerOfTwo(_ e: Int) -> Double {
+    if e > -1022 && e < 1023 { return Double(bitPattern: UInt64(truncatingIfNeeded: 1023 &+ e) << 52) }
+    return Double(sign: .plus, exponent: e, significand: 1)
 }
 
 /// Rounds a non-negative z to the grid with ties going *down*: the value a magnitude has just before it crosses

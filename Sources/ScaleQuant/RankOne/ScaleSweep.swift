@@ -77,37 +77,56 @@ struct ScaleSweep<G: NumberGrid> {
         return (g, s, n)
     }
 
-    /// Fills `sorter` with the sorted breakpoints of binade k.
-    func breakpoints(binade k: Int, into sorter: inout BreakpointSorter) {
-        sorter.removeAll()
+    /// The sorted breakpoints of one binade and the state at its start.
+    struct PreparedBinade {
+        let binade: Int
+        let entries: [Breakpoint]
+        let start: (g: [Double], s: Double, n: Double)
+    }
+
+    /// Generates and sorts the breakpoints of binade k.
+    func prepare(binade k: Int) -> PreparedBinade {
+        var sorter = BreakpointSorter()
         let lo = Double(sign: .plus, exponent: k, significand: 1)
+        if let count = grid.regularRange.flatMap({ _ in grid.unitRoundoff < 0.5 ? 1 / (2 * grid.unitRoundoff) : nil }) {
+            sorter.entries.reserveCapacity(rho.count * Int(count) + 16)
+        }
         for i in 0..<rho.count {
             let r = rho[i]
             grid.forEachBoundary(from: lo * r, below: 2 * lo * r) { beta, _ in sorter.append(beta / r, UInt32(i)) }
         }
         sorter.sort(binade: k)
+        return PreparedBinade(binade: k, entries: sorter.entries, start: initialState(binade: k))
     }
 
-    /// Sweeps binade k and returns its best state (objective relative to x̂ = 0, i.e. 0 if nothing beats it).
-    func sweep<R: ScaleResponse>(binade k: Int, response: R, sorter: inout BreakpointSorter) -> Best {
-        breakpoints(binade: k, into: &sorter)
-        var (g, s, n) = initialState(binade: k)
-        var best = Best()
-        var bestStep = -1
+    /// Evaluates the states `t ∈ range` of a prepared binade (state t: after the first t breakpoints) and
+    /// returns the best (objective relative to x̂ = 0, i.e. 0 if nothing beats it).
+    func sweep<R: ScaleResponse>(_ p: PreparedBinade, states range: Range<Int>, response: R) -> Best {
+        var (g, s, n) = p.start
+        if range.lowerBound > 0 {
+            // Replay the earlier breakpoints without evaluating, then recompute the sums exactly.
+            for t in 0..<range.lowerBound {
+                let i = Int(p.entries[t].index)
+                g[i] = grid.nextUp(g[i])
+            }
+            s = 0; n = 0
+            for i in 0..<rho.count { s += weight[i] * rho[i] * g[i]; n += weight[i] * g[i] * g[i] }
+        }
+        var bestF = 0.0, bestMu = 0.0, bestStep = -1
         var hint = 0
         if n > 0 {
             let mu = s / n
             let (a, b) = response.evaluate(mu, hint: &hint)
             let f = -2 * s * a + n * b
-            if f < best.objective { best.objective = f; bestStep = 0; best.mu = mu }
+            if f < bestF { bestF = f; bestStep = range.lowerBound; bestMu = mu }
         }
-        let count = sorter.entries.count
-        sorter.entries.withUnsafeBufferPointer { bp in
+        let first = range.lowerBound, last = range.upperBound - 1
+        if first < last {
+            p.entries.withUnsafeBufferPointer { bp in
                 rho.withUnsafeBufferPointer { rho in
                     weight.withUnsafeBufferPointer { w in
                         g.withUnsafeMutableBufferPointer { g in
-                            var bestF = best.objective, bestMu = best.mu
-                            for t in 0..<count {
+                            for t in first..<last {
                                 let i = Int(bp[t].index)
                                 let old = g[i], new = grid.nextUp(old)
                                 g[i] = new
@@ -119,32 +138,47 @@ struct ScaleSweep<G: NumberGrid> {
                                 let f = -2 * s * a + n * b
                                 if f < bestF { bestF = f; bestStep = t &+ 1; bestMu = mu }
                             }
-                            best.objective = bestF
-                            best.mu = bestMu
                         }
                     }
                 }
+            }
         }
-        best.pieces = count + 1
+        var best = Best()
+        best.pieces = range.count
         if bestStep >= 0 {
-            best.binade = k
+            let lo = Double(sign: .plus, exponent: p.binade, significand: 1)
+            let count = p.entries.count
+            best.objective = bestF
+            best.mu = bestMu
+            best.binade = p.binade
             best.step = bestStep
-            let lo = Double(sign: .plus, exponent: k, significand: 1)
-            let left = bestStep == 0 ? lo : sorter.entries[bestStep - 1].key
-            let right = bestStep < count ? sorter.entries[bestStep].key : 2 * lo
+            let left = bestStep == 0 ? lo : p.entries[bestStep - 1].key
+            let right = bestStep < count ? p.entries[bestStep].key : 2 * lo
             best.lambda = left / 2 + right / 2
         }
+        return best
+    }
+
+    /// Evaluates every state of a prepared binade, in two parallel halves when it is large.
+    func sweepAll<R: ScaleResponse>(_ p: PreparedBinade, response: R, parallel: Bool) -> Best {
+        let states = p.entries.count + 1
+        guard parallel, states > 40_000 else { return sweep(p, states: 0..<states, response: response) }
+        // The second half first replays the first half's steps (cheap), so it gets slightly fewer states.
+        let h = states * 52 / 100
+        let (b1, b2) = parallelPair({ sweep(p, states: 0..<h, response: response) },
+                                    { sweep(p, states: h..<states, response: response) })
+        var best = b2.binade != nil && b2.objective < b1.objective ? b2 : b1
+        best.pieces = b1.pieces + b2.pieces
         return best
     }
 
     /// The x̂ magnitudes of a recorded best state, replayed from the start of its binade.
     func magnitudes(of best: Best) -> [Double] {
         guard let k = best.binade else { return [Double](repeating: 0, count: rho.count) }
-        var sorter = BreakpointSorter()
-        breakpoints(binade: k, into: &sorter)
-        var (g, _, _) = initialState(binade: k)
+        let p = prepare(binade: k)
+        var g = p.start.g
         for t in 0..<best.step {
-            let i = Int(sorter.entries[t].index)
+            let i = Int(p.entries[t].index)
             g[i] = grid.nextUp(g[i])
         }
         return g

@@ -76,28 +76,8 @@ struct RowPrinter {
     }
 }
 
-/// `x` with `digits` digits after the decimal point (Foundation-free).
-func fixed(_ x: Double, _ digits: Int) -> String {
-    guard x.isFinite else { return x.description }
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let r = (x * scale).rounded()
-    let negative = r < 0
-    let digitsString = String(UInt64(r.magnitude))
-    let padded = String(repeating: "0", count: max(0, digits + 1 - digitsString.count)) + digitsString
-    let intPart = padded.dropLast(digits)
-    let fracPart = padded.suffix(digits)
-    return (negative ? "-" : "") + intPart + (digits > 0 ? "." + fracPart : "")
-}
+/// `x` with `digits` digits after the decimal point.
+func fixed(_ x: Double, _ digits: Int) -> String { NumberText.fixed(x, digits) }
 
-/// `x` in scientific notation with 3 significant digits (Foundation-free), e.g. `1.23e-04`.
-func sci(_ x: Double) -> String {
-    guard x.isFinite, x != 0 else { return x.description }
-    var e = 0, m = x.magnitude
-    while m >= 10 { m /= 10; e += 1 }
-    while m < 1 { m *= 10; e -= 1 }
-    var s = fixed(m, 2)
-    if s.hasPrefix("10.") { s = "1.00"; e += 1 }
-    let exp = (e < 0 ? "-" : "+") + (abs(e) < 10 ? "0" : "") + String(abs(e))
-    return (x < 0 ? "-" : "") + s + "e" + exp
-}
+/// `x` in scientific notation with 3 significant digits.
+func sci(_ x: Double) -> String { NumberText.scientific(x) }

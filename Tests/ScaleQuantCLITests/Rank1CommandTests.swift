@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+@testable import ScaleQuant
+@testable import ScaleQuantCLI
+
+@Suite("CLI: rank1 and experiment rank1")
+struct Rank1CommandTests {
+    @Test func jsonKeysAndValues() throws {
+        let text = try parse(["rank1", "--random", "6", "5", "--seed", "4", "--format", "e4m3", "--json"],
+                             as: Rank1Command.self).render()
+        let obj = try #require(try jsonObject(text) as? [String: Any])
+        for key in ["relative_error", "rtn_relative_error", "lambda", "mu", "pieces", "seconds", "x_hat", "y_hat"] {
+            #expect(obj[key] != nil, "missing \(key)")
+        }
+        let err = try #require(obj["relative_error"] as? Double), rtn = try #require(obj["rtn_relative_error"] as? Double)
+        #expect(err <= rtn)
+        let xh = try #require(obj["x_hat"] as? [Double])
+        #expect(xh.count == 6)
+        let e4m3 = FormatCatalog.preset(named: "e4m3")!
+        #expect(xh.allSatisfy { e4m3.round($0) == $0 })
+    }
+
+    @Test func filesAndOutput() throws {
+        let dir = NSTemporaryDirectory() + "sq-rank1-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try NPY.write(NDArray(vector: [1.5, -3, 0.25]), to: dir + "/x.npy")
+        try "2 4\n# comment\n-1\n".write(toFile: dir + "/y.txt", atomically: true, encoding: .utf8)
+        _ = try parse(["rank1", "--x", dir + "/x.npy", "--y", dir + "/y.txt", "--format", "e4m3", "--out", dir + "/o.npz"],
+                      as: Rank1Command.self).render()
+        let arrays = try NPZ.readDictionary(dir + "/o.npz")
+        // x and y are on the grid already: the optimum is exact.
+        #expect(arrays["x_hat"]!.values.count == 3 && arrays["y_hat"]!.values.count == 3)
+        let r = try RankOne.quantize(x: [1.5, -3, 0.25], y: [2, 4, -1], grid: FormatCatalog.preset(named: "e4m3")!)
+        #expect(r.relativeError == 0)
+        // Refuses to write over an input.
+        #expect(throws: CLIError.self) {
+            try parse(["rank1", "--x", dir + "/x.npy", "--y", dir + "/y.txt", "--format", "e4m3", "--out", dir + "/x.npy"],
+                      as: Rank1Command.self).render()
+        }
+    }
+
+    @Test func errors() throws {
+        #expect(throws: CLIError.self) { try parse(["rank1", "--format", "e4m3"], as: Rank1Command.self).render() }
+        #expect(throws: CLIError.self) {
+            try parse(["rank1", "--random", "3", "--format", "e4m3"], as: Rank1Command.self).render()
+        }
+        #expect(throws: CLIError.self) {
+            try parse(["rank1", "--random", "3", "3", "--format", "fp7"], as: Rank1Command.self).render()
+        }
+        #expect(throws: CLIError.self) {
+            try parse(["rank1", "--random", "3", "3", "--format", "e4m3", "--method", "best"], as: Rank1Command.self).render()
+        }
+        #expect(throws: CLIError.self) {
+            try parse(["rank1", "--x", "/nonexistent.npy", "--y", "/nonexistent.txt", "--format", "e4m3"],
+                      as: Rank1Command.self).render()
+        }
+    }
+
+    @Test func experimentWritesCSV() throws {
+        let dir = NSTemporaryDirectory() + "sq-exp-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let text = try parse(["experiment", "rank1", "--sizes", "2,8", "--precisions", "3", "--trials", "4", "--out", dir],
+                             as: Rank1ExperimentCommand.self).render()
+        #expect(text.contains("ratio of means"))
+        let csv = try String(contentsOfFile: dir + "/rank1.csv", encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 3)
+    }
+}

@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .library(name: "ScaleQuant", targets: ["ScaleQuant"]),
         .executable(name: "scalequant", targets: ["scalequant"]),
+        /// The C ABI (`@_cdecl` functions) for Python (ctypes) and any other language.
+        .library(name: "ScaleQuantC", type: .dynamic, targets: ["ScaleQuantC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,6 +24,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "scalequant", dependencies: ["ScaleQuantCLI"]),
+        /// The C interface over the library: status codes and messages, no global mutable state.
+        .target(name: "ScaleQuantC", dependencies: ["ScaleQuant"]),
         .executableTarget(name: "scalequant-bench", dependencies: ["ScaleQuant"]),
         .testTarget(name: "ScaleQuantTests", dependencies: ["ScaleQuant"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScaleQuantCLITests", dependencies: ["ScaleQuantCLI", "ScaleQuant"]),

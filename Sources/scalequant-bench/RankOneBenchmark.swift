@@ -43,7 +43,7 @@ enum RankOneBenchmark {
                              fixed(r.relativeError / r.rtnRelativeError, 4)]
                 if let a = anchor[name] {
                     cells += [sci(a.seconds), fixed(a.seconds / t, 1), sci(r.relativeError), sci(a.error),
-                              r.relativeError <= a.error * (1 + 1e-12) ? "yes" : "NO"]
+                              r.relativeError <= a.error * (1 + 1e-9) ? "yes" : "NO"]
                 } else {
                     cells += ["-", "-", sci(r.relativeError), "-", "-"]
                 }

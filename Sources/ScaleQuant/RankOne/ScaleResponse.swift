@@ -58,12 +58,12 @@ struct GridResponse: ScaleResponse {
         if grid.maxFinite.isFinite && sMin > 0 {
             let lastBoundary = grid.nextDown(grid.maxFinite) / 2 + grid.maxFinite / 2
             saturatedAbove = lastBoundary / sMin
-            var sa = 0.0, sb = 0.0
+            var sa = CompensatedSum(), sb = CompensatedSum()
             for j in 0..<sigma.count {
-                sa += weight[j] * sigma[j] * grid.maxFinite
-                sb += weight[j] * grid.maxFinite * grid.maxFinite
+                sa.add(weight[j] * sigma[j] * grid.maxFinite)
+                sb.add(weight[j] * grid.maxFinite * grid.maxFinite)
             }
-            saturated = (sa, sb)
+            saturated = (sa.value, sb.value)
         } else {
             saturatedAbove = .infinity
             saturated = (0, 0)
@@ -125,27 +125,27 @@ struct GridResponse: ScaleResponse {
         let l = Double(sign: .plus, exponent: j, significand: 1)
         var sorter = BreakpointSorter()
         var current = [Double](repeating: 0, count: sigma.count)
-        var sa = 0.0, sb = 0.0
+        var sa = CompensatedSum(), sb = CompensatedSum()
         for k in 0..<sigma.count {
             let s = sigma[k]
             let g = roundTiesDown(grid, l * s)
             current[k] = g
-            sa += weight[k] * s * g
-            sb += weight[k] * g * g
+            sa.add(weight[k] * s * g)
+            sb.add(weight[k] * g * g)
             grid.forEachBoundary(from: l * s, below: 2 * l * s) { beta, _ in sorter.append(beta / s, UInt32(k)) }
         }
         sorter.sort(binade: j)
         let count = sorter.entries.count
         var keys = [Double](repeating: 0, count: count)
         var av = [Double](repeating: 0, count: count + 1), bv = [Double](repeating: 0, count: count + 1)
-        av[0] = sa; bv[0] = sb
+        av[0] = sa.value; bv[0] = sb.value
         for (i, e) in sorter.entries.enumerated() {
             let k = Int(e.index), g = current[k], g2 = grid.nextUp(g)
             current[k] = g2
-            sa += weight[k] * sigma[k] * (g2 - g)
-            sb += weight[k] * (g2 * g2 - g * g)
+            sa.add(weight[k] * sigma[k] * (g2 - g))
+            sb.add(weight[k] * (g2 * g2 - g * g))
             keys[i] = e.key
-            av[i + 1] = sa; bv[i + 1] = sb
+            av[i + 1] = sa.value; bv[i + 1] = sb.value
         }
         return (keys, av, bv)
     }

@@ -67,14 +67,19 @@ struct ScaleSweep<G: NumberGrid> {
     func initialState(binade k: Int) -> (g: [Double], s: Double, n: Double) {
         let lo = Double(sign: .plus, exponent: k, significand: 1)
         var g = [Double](repeating: 0, count: rho.count)
-        var s = 0.0, n = 0.0
-        for i in 0..<rho.count {
-            let v = roundTiesDown(grid, lo * rho[i])
-            g[i] = v
-            s += weight[i] * rho[i] * v
-            n += weight[i] * v * v
-        }
+        for i in 0..<rho.count { g[i] = roundTiesDown(grid, lo * rho[i]) }
+        let (s, n) = sums(g)
         return (g, s, n)
+    }
+
+    /// S = Σ c·|r|·g and N = Σ c·g², compensated.
+    func sums(_ g: [Double]) -> (s: Double, n: Double) {
+        var s = CompensatedSum(), n = CompensatedSum()
+        for i in 0..<rho.count {
+            s.add(weight[i] * rho[i] * g[i])
+            n.add(weight[i] * g[i] * g[i])
+        }
+        return (s.value, n.value)
     }
 
     /// The sorted breakpoints of one binade and the state at its start.
@@ -109,8 +114,7 @@ struct ScaleSweep<G: NumberGrid> {
                 let i = Int(p.entries[t].index)
                 g[i] = grid.nextUp(g[i])
             }
-            s = 0; n = 0
-            for i in 0..<rho.count { s += weight[i] * rho[i] * g[i]; n += weight[i] * g[i] * g[i] }
+            (s, n) = sums(g)
         }
         var bestF = 0.0, bestMu = 0.0, bestStep = -1
         var hint = 0
@@ -121,6 +125,8 @@ struct ScaleSweep<G: NumberGrid> {
             if f < bestF { bestF = f; bestStep = range.lowerBound; bestMu = mu }
         }
         let first = range.lowerBound, last = range.upperBound - 1
+        var sc = CompensatedSum(), nc = CompensatedSum()
+        sc.add(s); nc.add(n)
         if first < last {
             p.entries.withUnsafeBufferPointer { bp in
                 rho.withUnsafeBufferPointer { rho in
@@ -131,8 +137,9 @@ struct ScaleSweep<G: NumberGrid> {
                                 let old = g[i], new = grid.nextUp(old)
                                 g[i] = new
                                 let wi = w[i]
-                                s += wi * rho[i] * (new - old)
-                                n += wi * (new * new - old * old)
+                                sc.add(wi * rho[i] * (new - old))
+                                nc.add(wi * (new * new - old * old))
+                                let s = sc.value, n = nc.value
                                 let mu = s / n
                                 let (a, b) = response.evaluate(mu, hint: &hint)
                                 let f = -2 * s * a + n * b

@@ -92,8 +92,8 @@ public struct SafeTensorsFile: Sendable, Equatable {
     }
 }
 
-/// `s` as a JSON string literal.
-func jsonString(_ s: String) -> String {
+/// `s` as a JSON string literal (quotes, backslashes and control characters escaped).
+public func jsonString(_ s: String) -> String {
     var out = "\""
     for u in s.unicodeScalars {
         switch u {

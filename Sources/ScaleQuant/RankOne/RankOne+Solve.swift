@@ -101,7 +101,9 @@ extension RankOne {
         for (i, e) in v.enumerated() where !e.isFinite { throw RankOneError.notFinite(name, index: i) }
     }
 
-    /// ‖xyᵀ − x̂ŷᵀ‖_F / ‖xyᵀ‖_F computed entry by entry (fused multiply-add, no cancelling expansion);
+    /// ‖xyᵀ − x̂ŷᵀ‖_F / ‖xyᵀ‖_F computed entry by entry, not from the cancelling expansion
+    /// ‖x‖²‖y‖² − 2(x·x̂)(y·ŷ) + ‖x̂‖²‖ŷ‖²: each entry's difference carries an absolute error of about one unit
+    /// roundoff of x_i·y_j, so the result is accurate to about 1e-16 in absolute terms however small it is.
     /// 0 when xyᵀ = 0 and x̂ŷᵀ = 0, +inf when only xyᵀ = 0.
     ///
     /// Complexity: O(m·n).
@@ -117,14 +119,20 @@ extension RankOne {
             y.withUnsafeBufferPointer { y in
                 xHat.withUnsafeBufferPointer { xh in
                     yHat.withUnsafeBufferPointer { yh in
+                        let n = y.count, n4 = n & ~3
                         for i in 0..<x.count {
                             let xi = x[i], xhi = xh[i]
-                            var e = 0.0
-                            for j in 0..<y.count {
-                                let dlt = (-(xhi * yh[j])).addingProduct(xi, y[j])
-                                e += dlt * dlt
+                            // Four independent accumulators let the loop pipeline (no reassociation needed).
+                            var e0 = 0.0, e1 = 0.0, e2 = 0.0, e3 = 0.0
+                            var j = 0
+                            while j < n4 {
+                                let d0 = xi * y[j] - xhi * yh[j], d1 = xi * y[j &+ 1] - xhi * yh[j &+ 1]
+                                let d2 = xi * y[j &+ 2] - xhi * yh[j &+ 2], d3 = xi * y[j &+ 3] - xhi * yh[j &+ 3]
+                                e0 += d0 * d0; e1 += d1 * d1; e2 += d2 * d2; e3 += d3 * d3
+                                j &+= 4
                             }
-                            err += e
+                            while j < n { let d = xi * y[j] - xhi * yh[j]; e0 += d * d; j &+= 1 }
+                            err += (e0 + e1) + (e2 + e3)
                         }
                         var nx = 0.0, ny = 0.0
                         for i in 0..<x.count { nx += x[i] * x[i] }

@@ -60,9 +60,11 @@ public enum RankOne {
                              rtnRelativeError: relativeError(x, y, rtnX, rtnY), pieces: w.pieces)
     }
 
-    /// Rounds only x: returns x̂ = Q(λx) maximizing the cosine between x and x̂, with μ = (x·x̂)/‖x̂‖², so that
-    /// x̂·(μ⁻¹…) — i.e. μ·x̂ is the best multiple of x̂ approximating x. Used by left-to-right butterfly
+    /// Rounds only x: returns x̂ = Q(λx) maximizing the cosine between x and x̂ over all λ > 0, and
+    /// μ = (x·x̂)/‖x̂‖², so that μ·x̂ is the best multiple of x̂ approximating x. Used by left-to-right butterfly
     /// quantization (hal-04125381, Algorithm 7.3), where y stays exact and absorbs μ.
+    ///
+    /// - Complexity: O(m·k·log(m·k)), k boundaries per coordinate over the binades that matter.
     public static func quantizeKeepingY(x: [Double], grid: any NumberGrid) throws -> (xHat: [Double], lambda: Double,
                                                                                     mu: Double, pieces: Int) {
         try validate(x, "x")

@@ -62,8 +62,10 @@ public enum PathLifting {
     ///   E_o = Σ_k [w² E_k + 2 w d G_k + d² B_k] + (b_o − b'_o)²,
     ///   G_o = Σ_k [w w' G_k + d w' B_k] + (b_o − b'_o) b'_o,
     ///   B_o = Σ_k w'² B_k + b'_o²,
-    /// and ‖Φ − Φ'‖² = Σ_outputs E. Every term is of size ‖Δ‖·‖Φ‖ or smaller, so the absolute error is about
-    /// u·‖Δ‖·‖Φ‖ (times a depth factor) instead of u·‖Φ‖²: relative accuracy ≈ u·‖Φ‖/‖Δ‖, not u·‖Φ‖²/‖Δ‖².
+    /// and ‖Φ − Φ'‖² = Σ_outputs E. The intermediate E_k, G_k are not rescaling-invariant, so both networks are
+    /// first brought to their ``ReLUNetwork/normalForm()`` (which does not change Φ): then, for close networks,
+    /// every term is of size ‖Δ‖·‖Φ‖ or smaller and the absolute error is about u·‖Δ‖·‖Φ‖ (times a depth
+    /// factor) instead of u·‖Φ‖²: relative accuracy ≈ u·‖Φ‖/‖Δ‖, not u·‖Φ‖²/‖Δ‖² as with polarization.
     /// - Complexity: O(parameters).
     public static func l2PathMetric(_ a: ReLUNetwork, _ b: ReLUNetwork) -> Double {
         max(squaredL2PathMetric(a, b), 0).squareRoot()
@@ -72,6 +74,11 @@ public enum PathLifting {
     /// ‖Φ(θ) − Φ(θ')‖₂², by the recurrence of ``l2PathMetric(_:_:)``. O(parameters).
     public static func squaredL2PathMetric(_ a: ReLUNetwork, _ b: ReLUNetwork) -> Double {
         precondition(a.widths == b.widths, "networks have different architectures: \(a.widths) vs \(b.widths)")
+        return squaredL2PathMetricAligned(a.normalForm().network, b.normalForm().network)
+    }
+
+    /// The recurrence of ``l2PathMetric(_:_:)`` on the networks as given (no normal form).
+    static func squaredL2PathMetricAligned(_ a: ReLUNetwork, _ b: ReLUNetwork) -> Double {
         var e = [Double](repeating: 0, count: a.inputSize)
         var g = e
         var bb = [Double](repeating: 1, count: a.inputSize)

@@ -1,0 +1,181 @@
+/// Whether two grids round identically (same concrete type and parameters).
+func sameGrid(_ a: any NumberGrid, _ b: any NumberGrid) -> Bool {
+    if let x = a as? FloatFormat, let y = b as? FloatFormat { return x == y }
+    if let x = a as? IntegerGrid, let y = b as? IntegerGrid { return x == y }
+    return a.description == b.description && a.maxFinite == b.maxFinite && a.smallestPositive == b.smallestPositive
+}
+
+/// Whether every entry of `v` times 2^e is exactly a grid value (the last entry on `lastGrid` if given).
+func onGrid(_ v: [Double], times e: Int, _ g: any NumberGrid, lastGrid: (any NumberGrid)? = nil) -> Bool {
+    for (k, x) in v.enumerated() {
+        let y = Double(sign: .plus, exponent: e, significand: x)
+        let grid = k == v.count - 1 ? (lastGrid ?? g) : g
+        if !y.isFinite || (x != 0 && y == 0) || grid.round(y) != y { return false }
+    }
+    return true
+}
+
+/// Breaks ties between equivalent quantized vectors: returns 2^e·v for the largest e ≥ 0 such that 2^e·v is still
+/// on the grid (the last entry, a bias, on `lastGrid`). Scaling by a power of two keeps cos(y, ŷ), and the
+/// rank-one solvers may return any member of such a class depending on the input's scale; the canonical member
+/// (the largest one, reached from any member by doubling) keeps the methods independent of the input scaling.
+func canonicalVector(_ v: [Double], _ g: any NumberGrid, lastGrid: (any NumberGrid)? = nil) -> [Double] {
+    guard v.contains(where: { $0 != 0 }) else { return v }
+    if let ig = g as? IntegerGrid, lastGrid.map({ sameGrid($0, g) }) ?? true {
+        // Integer grids: every integer multiple of the reduced codes is equivalent; take the largest that fits.
+        let codes = v.map { ig.code($0) }
+        let g0 = codes.reduce(0) { gcd($0, abs($1)) }
+        let m = codes.reduce(0) { max($0, abs($1)) } / g0
+        let k = ig.maxCode / m
+        return codes.map { Double($0 / g0 * k) * ig.step }
+    }
+    var e = 0
+    while e < 2100 && onGrid(v, times: e + 1, g, lastGrid: lastGrid) { e += 1 }
+    return e == 0 ? v : v.map { Double(sign: .plus, exponent: e, significand: $0) }
+}
+
+/// The canonical member (2^e·x̂, 2^−e·ŷ) of a quantized pair, e ≥ 0 as large as both stay on their grids (x̂ŷᵀ
+/// and every objective of the pair are unchanged); see ``canonicalVector(_:_:lastGrid:)``.
+func canonicalPair(_ x: [Double], _ y: [Double], _ gx: any NumberGrid, _ gy: any NumberGrid,
+                   lastGrid: (any NumberGrid)? = nil) -> (x: [Double], y: [Double]) {
+    guard x.contains(where: { $0 != 0 }), y.contains(where: { $0 != 0 }) else { return (x, y) }
+    if let ix = gx as? IntegerGrid, let iy = gy as? IntegerGrid, lastGrid.map({ sameGrid($0, gy) }) ?? true {
+        // Integer grids: (X·m₁, Y·m₂) with m₁m₂ = gcd(X)·gcd(Y) are all equivalent; take the largest m₁ that fits.
+        let cx = x.map { ix.code($0) }, cy = y.map { iy.code($0) }
+        let gX = cx.reduce(0) { gcd($0, abs($1)) }, gY = cy.reduce(0) { gcd($0, abs($1)) }
+        let mx = cx.reduce(0) { max($0, abs($1)) } / gX, my = cy.reduce(0) { max($0, abs($1)) } / gY
+        let product = gX * gY
+        var m1 = min(product, ix.maxCode / mx)
+        while m1 > 1 && (product % m1 != 0 || my * (product / m1) > iy.maxCode) { m1 -= 1 }
+        let m2 = product / m1
+        guard my * m2 <= iy.maxCode else { return (x, y) }
+        return (cx.map { Double($0 / gX * m1) * ix.step }, cy.map { Double($0 / gY * m2) * iy.step })
+    }
+    var e = 0
+    while e < 2100 && onGrid(x, times: e + 1, gx) && onGrid(y, times: -(e + 1), gy, lastGrid: lastGrid) { e += 1 }
+    if e == 0 { return (x, y) }
+    return (x.map { Double(sign: .plus, exponent: e, significand: $0) },
+            y.map { Double(sign: .plus, exponent: -e, significand: $0) })
+}
+
+/// Greatest common divisor of non-negative integers (gcd(0, n) = n).
+func gcd(_ a: Int, _ b: Int) -> Int {
+    var (a, b) = (a, b)
+    while b != 0 { (a, b) = (b, a % b) }
+    return a
+}
+
+/// The weighted rank-one step for one hidden neuron: minimizes
+/// −2(Σ a_o x̂_o)(Σ b_k ŷ_k) + (Σ c_o x̂_o²)(Σ d_k ŷ_k²) with x̂ (outgoing column) on `gridX` and ŷ (incoming row,
+/// last entry the bias) on `gridY`, the bias on `biasGrid`.
+///
+/// Coordinates with c = 0 or d = 0 carry no weight and keep their `current` value. When the bias grid equals
+/// `gridY` the result is the exact minimum (``RankOne/solveWeighted(a:c:b:d:gridX:gridY:keepY:)``); otherwise the
+/// scale is searched with the bias on `gridY` and the bias is then re-rounded optimally for the chosen x̂,
+/// b̂ = Q_bias(μ·b/d) (exact given x̂, not a global optimum). If `current` is given, the better of it and the
+/// new solution is returned, so the objective never increases.
+struct NeuronPairProblem {
+    var a: [Double], c: [Double], b: [Double], d: [Double]
+
+    func objective(_ x: [Double], _ y: [Double]) -> Double {
+        var sa = 0.0, sc = 0.0, sb = 0.0, sd = 0.0
+        for o in 0..<a.count { sa += a[o] * x[o]; sc += c[o] * x[o] * x[o] }
+        for k in 0..<b.count { sb += b[k] * y[k]; sd += d[k] * y[k] * y[k] }
+        return -2 * sa * sb + sc * sd
+    }
+
+    func solve(gridX: any NumberGrid, gridY: any NumberGrid, biasGrid: any NumberGrid,
+               current: (x: [Double], y: [Double])?) throws -> (x: [Double], y: [Double]) {
+        let xi = (0..<a.count).filter { c[$0] > 0 }, yi = (0..<b.count).filter { d[$0] > 0 }
+        var x = current?.x ?? [Double](repeating: 0, count: a.count)
+        var y = current?.y ?? [Double](repeating: 0, count: b.count)
+        guard !xi.isEmpty, !yi.isEmpty else { return (x, y) }
+        let w = try RankOne.solveWeighted(a: xi.map { a[$0] }, c: xi.map { c[$0] }, b: yi.map { b[$0] },
+                                          d: yi.map { d[$0] }, gridX: gridX, gridY: gridY)
+        for (t, o) in xi.enumerated() { x[o] = w.xHat[t] }
+        for (t, k) in yi.enumerated() { y[k] = w.yHat[t] }
+        let last = b.count - 1
+        if d[last] > 0, !sameGrid(gridY, biasGrid) { y[last] = biasGrid.round(w.mu * b[last] / d[last]) }
+        if let current, objective(current.x, current.y) <= objective(x, y) { return current }
+        return canonicalPair(x, y, gridX, gridY, lastGrid: biasGrid)
+    }
+}
+
+extension NetworkQuantizer {
+    /// Left-to-right quantization (the network analogue of hal-04125381 Algorithm 7.3; science §4).
+    ///
+    /// For each hidden layer but the last, every neuron's incoming row and bias y become ŷ = Q(λy) with λ maximizing
+    /// cos(y, ŷ) (``RankOne/quantizeKeepingY(x:grid:)``), and μ = y·ŷ/‖ŷ‖² is pushed into the neuron's outgoing
+    /// column of the (still unquantized) next layer, so the function is preserved up to the rounding of y. The last
+    /// hidden layer's neurons are then solved as exact rank-one pairs (incoming row and bias vs. outgoing column,
+    /// ``RankOne/quantize(x:y:grid:gridY:)``), and the output bias is rounded to nearest. With one hidden layer this
+    /// is the exact global minimum of the ℓ² path-metric (science §4: per-neuron blocks of Φ are disjoint).
+    /// Invariant under rescaling of the input (the family {Q(λy)} does not depend on y's scale).
+    ///
+    /// - Complexity: one rank-one solve per hidden neuron; neurons of a layer run on two threads.
+    static func leftToRight(_ network: ReLUNetwork,
+                            _ grids: (weights: [any NumberGrid], biases: [any NumberGrid])) throws -> ReLUNetwork {
+        var work = network
+        var q = network
+        let L = network.layers.count
+        for l in 0..<(L - 1) {
+            let layer = work.layers[l], n = layer.inputs
+            let last = l == L - 2
+            let gW = grids.weights[l], gB = grids.biases[l], gX = grids.weights[l + 1]
+            var rows = [[Double]](repeating: [], count: layer.outputs)
+            var columns = [[Double]](repeating: [], count: layer.outputs)
+            var mus = [Double](repeating: 1, count: layer.outputs)
+            let next = work.layers[l + 1]
+            var failures = [(any Error)?](repeating: nil, count: layer.outputs)
+            failures.withUnsafeMutableBufferPointer { fp in
+            rows.withUnsafeMutableBufferPointer { rp in
+                columns.withUnsafeMutableBufferPointer { cp in
+                    mus.withUnsafeMutableBufferPointer { mp in
+                        let r = UncheckedSendableBox(rp), c = UncheckedSendableBox(cp), m = UncheckedSendableBox(mp)
+                        let err = UncheckedSendableBox(fp)
+                        parallelFor(layer.outputs) { i in
+                            do {
+                                let y = layer.incoming(i)
+                                if last {
+                                    let problem = NeuronPairProblem(a: next.column(i), c: [Double](repeating: 1, count: next.outputs),
+                                                                    b: y, d: [Double](repeating: 1, count: y.count))
+                                    let s = try problem.solve(gridX: gX, gridY: gW, biasGrid: gB, current: nil)
+                                    r.value[i] = s.y; c.value[i] = s.x
+                                } else {
+                                    var (yh, lambda, _, _) = try RankOne.quantizeKeepingY(x: y, grid: gW)
+                                    if !sameGrid(gW, gB) {
+                                        // Bias on its own grid: round ν·b with ν the least-squares fit ŷ_w ≈ ν·y_w
+                                        // (determined by ŷ_w, unlike λ, which is any point of its piece).
+                                        var num = 0.0, den = 0.0
+                                        for k in 0..<n { num += y[k] * yh[k]; den += y[k] * y[k] }
+                                        yh[n] = gB.round((den > 0 && num > 0 ? num / den : lambda) * y[n])
+                                    }
+                                    yh = canonicalVector(yh, gW, lastGrid: gB)
+                                    var num = 0.0, den = 0.0
+                                    for k in 0...n { num += y[k] * yh[k]; den += yh[k] * yh[k] }
+                                    r.value[i] = yh
+                                    m.value[i] = den > 0 ? num / den : 1
+                                }
+                            } catch {
+                                err.value[i] = error
+                            }
+                        }
+                    }
+                }
+            }
+            }
+            if let failure = failures.lazy.compactMap({ $0 }).first { throw failure }
+            for i in 0..<layer.outputs {
+                for k in 0..<n { q.layers[l].weight[i * n + k] = rows[i][k] }
+                q.layers[l].bias[i] = rows[i][n]
+                if last {
+                    for o in 0..<next.outputs { q.layers[l + 1].weight[o * next.inputs + i] = columns[i][o] }
+                }
+            }
+            if !last { work.layers[l + 1].scale(rows: nil, columnsDividedBy: mus.map { 1 / $0 }) }
+        }
+        q.layers[L - 1].bias = grids.biases[L - 1].round(network.layers[L - 1].bias)
+        if L == 1 { q.layers[0].weight = grids.weights[0].round(network.layers[0].weight) }
+        return q
+    }
+}

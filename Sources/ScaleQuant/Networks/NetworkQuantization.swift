@@ -1,0 +1,202 @@
+/// The ways ``NetworkQuantizer`` can quantize a ``ReLUNetwork`` (science §4).
+public enum NetworkQuantizationMethod: String, CaseIterable, Sendable {
+    /// Round-to-nearest of every parameter.
+    case rtn
+    /// Cross-layer equalization (Nagel et al., arXiv 1906.04721), then round-to-nearest.
+    case cle
+    /// Global minimum of the ℓ² path-metric, one hidden layer only (per-neuron optimal rank-one quantization).
+    case exact
+    /// Left-to-right: per neuron the cosine-optimal scaling, pushed forward; the last pair solved exactly.
+    case leftToRight = "l2r"
+    /// Exact coordinate descent on the ℓ² path-metric, started from left-to-right.
+    case coordinateDescent = "cd"
+}
+
+/// The grids to quantize to: how weights and biases of each layer are rounded.
+public enum NetworkGridSpec: Sendable {
+    /// The same grids for every layer (the bias grid defaults to the weight grid).
+    case uniform(weight: any NumberGrid, bias: (any NumberGrid)?)
+    /// One weight grid and one bias grid per layer.
+    case perLayer(weights: [any NumberGrid], biases: [any NumberGrid])
+    /// Symmetric integer grids `s_ℓ·{−q…q}`, q = 2^(bits−1) − 1, with a per-layer step s_ℓ = max|W_ℓ|/q (biases:
+    /// max|b_ℓ|/q with `biasBits`) taken from a *reference* network. Integer grids of fixed step are not changed
+    /// by rescaling, but these steps are: RTN uses the input network, CLE the equalized one, and the
+    /// rescaling-aware methods the ``ReLUNetwork/normalForm()`` (so their result does not depend on the input's
+    /// scaling).
+    case integerPerLayer(bits: Int, biasBits: Int)
+
+    /// Concrete per-layer grids for `reference`.
+    ///
+    /// - Throws: ``FormatError`` for invalid integer widths.
+    public func resolve(for reference: ReLUNetwork) throws -> (weights: [any NumberGrid], biases: [any NumberGrid]) {
+        let count = reference.layers.count
+        switch self {
+        case .uniform(let w, let b):
+            return (Array(repeating: w, count: count), Array(repeating: b ?? w, count: count))
+        case .perLayer(let w, let b):
+            guard w.count == count, b.count == count else {
+                throw NetworkError.shape("\(w.count) weight grids and \(b.count) bias grids for \(count) layers")
+            }
+            return (w, b)
+        case .integerPerLayer(let bits, let biasBits):
+            var ws: [any NumberGrid] = [], bs: [any NumberGrid] = []
+            for layer in reference.layers {
+                let q = Double((1 << (bits - 1)) - 1), qb = Double((1 << (biasBits - 1)) - 1)
+                let mw = layer.weight.reduce(0) { max($0, abs($1)) }, mb = layer.bias.reduce(0) { max($0, abs($1)) }
+                let sw = mw > 0 ? mw / q : 1
+                ws.append(try IntegerGrid(bits: bits, step: sw))
+                bs.append(try IntegerGrid(bits: biasBits, step: mb > 0 ? mb / qb : sw))
+            }
+            return (ws, bs)
+        }
+    }
+}
+
+/// Options of coordinate descent.
+public struct CoordinateDescentOptions: Sendable {
+    /// Stop when a sweep improves ‖Φ(θ) − Φ(θ̂)‖² by less than this fraction.
+    public var relativeTolerance: Double = 1e-12
+    /// At most this many sweeps over all hidden neurons.
+    public var maxSweeps: Int = 50
+    /// Called after every single-neuron step with the current quantized network (a test hook; slow).
+    public var afterNeuronStep: (@Sendable (ReLUNetwork) -> Void)? = nil
+    /// Default options.
+    public init() {}
+}
+
+/// A quantized network with the scalings used and its distance to the original.
+public struct NetworkQuantizationResult: Sendable {
+    /// The method that produced it.
+    public var method: NetworkQuantizationMethod
+    /// The quantized network (every weight on its layer's weight grid, every bias on its bias grid).
+    public var network: ReLUNetwork
+    /// Per hidden neuron, the factor its incoming parameters were scaled by before rounding, relative to the
+    /// input network (CLE: the equalization factors; exact/l2r/cd: the least-squares fit of the quantized
+    /// incoming parameters to the correspondingly rescaled original ones; RTN: 1).
+    public var scalings: NeuronScalings
+    /// ‖Φ(θ) − Φ(θ̂)‖₂.
+    public var l2PathMetric: Double
+    /// ‖Φ(θ) − Φ(θ̂)‖₂ / ‖Φ(θ)‖₂.
+    public var relativeL2PathMetric: Double
+    /// Coordinate-descent sweeps run (0 for the other methods).
+    public var sweeps: Int
+    /// ‖Φ(θ) − Φ(θ̂)‖₂ after each coordinate-descent sweep (the first entry is the left-to-right start).
+    public var history: [Double]
+}
+
+/// Quantizes ReLU networks with the methods of ``NetworkQuantizationMethod`` (science §4).
+public enum NetworkQuantizer {
+    /// Quantizes `network` with `method` on `grids`.
+    ///
+    /// - Complexity: RTN O(P) for P parameters; CLE O(P) per equalization sweep (≤ 100); exact and l2r one
+    ///   rank-one solve per hidden neuron, O((m+n)·k·log) each; cd the same per sweep plus O(P) passes.
+    /// - Throws: ``NetworkError/unsupported(_:)`` for `exact` on more than one hidden layer; ``FormatError``
+    ///   for invalid grids.
+    public static func quantize(_ network: ReLUNetwork, method: NetworkQuantizationMethod, grids: NetworkGridSpec,
+                                options: CoordinateDescentOptions = .init()) throws -> NetworkQuantizationResult {
+        var scalings = NeuronScalings.identity(for: network)
+        var quantized: ReLUNetwork
+        var history: [Double] = []
+        var sweeps = 0
+        switch method {
+        case .rtn:
+            quantized = roundToNearest(network, try grids.resolve(for: network))
+        case .cle:
+            let (eq, s) = crossLayerEqualized(network)
+            scalings = s
+            quantized = roundToNearest(eq, try grids.resolve(for: eq))
+        case .exact:
+            guard network.hiddenLayerCount == 1 else {
+                throw NetworkError.unsupported("method 'exact' needs exactly one hidden layer (this network has "
+                                               + "\(network.hiddenLayerCount)); use 'cd' (coordinate descent) instead")
+            }
+            quantized = try leftToRight(network, try grids.resolve(for: network.normalForm().network))
+        case .leftToRight:
+            quantized = try leftToRight(network, try grids.resolve(for: network.normalForm().network))
+        case .coordinateDescent:
+            let g = try grids.resolve(for: network.normalForm().network)
+            let start = try leftToRight(network, g)
+            let cd = try coordinateDescent(network, start: start, grids: g, options: options)
+            quantized = cd.network
+            history = cd.history
+            sweeps = cd.sweeps
+        }
+        if method != .rtn && method != .cle { scalings = fittedScalings(original: network, quantized: quantized) }
+        let metric = PathLifting.l2PathMetric(network, quantized)
+        let norm = PathLifting.pathNorm(network, q: 2)
+        return NetworkQuantizationResult(method: method, network: quantized, scalings: scalings, l2PathMetric: metric,
+                                         relativeL2PathMetric: norm > 0 ? metric / norm : 0, sweeps: sweeps,
+                                         history: history)
+    }
+
+    /// Every weight of layer ℓ rounded to `grids.weights[ℓ]`, every bias to `grids.biases[ℓ]`. O(P).
+    public static func roundToNearest(_ network: ReLUNetwork,
+                                      _ grids: (weights: [any NumberGrid], biases: [any NumberGrid])) -> ReLUNetwork {
+        var out = network
+        for l in 0..<network.layers.count {
+            out.layers[l].weight = grids.weights[l].round(network.layers[l].weight)
+            out.layers[l].bias = grids.biases[l].round(network.layers[l].bias)
+        }
+        return out
+    }
+
+    /// Cross-layer equalization (M. Nagel et al., *Data-free quantization through weight equalization and bias
+    /// correction*, arXiv 1906.04721): for each hidden neuron i between layers ℓ and ℓ+1, s_i = √(r¹_i / r²_i)
+    /// with r¹ the largest |weight| of its incoming row (weights only, as in the paper) and r² of its outgoing
+    /// column; the row and bias are divided by s_i and the column multiplied by it; repeated over all layers until
+    /// max |log s| < 1e-8 or 100 sweeps. Returns the equalized network (same function) and the total scalings
+    /// (the factors the incoming parameters were multiplied by, 1/Π s). O(P) per sweep.
+    public static func crossLayerEqualized(_ network: ReLUNetwork) -> (network: ReLUNetwork, scalings: NeuronScalings) {
+        var net = network
+        var total = NeuronScalings.identity(for: network)
+        for _ in 0..<100 {
+            var worst = 0.0
+            for l in 0..<(net.layers.count - 1) {
+                let a = net.layers[l], b = net.layers[l + 1]
+                var f = [Double](repeating: 1, count: a.outputs)
+                for i in 0..<a.outputs {
+                    var r1 = 0.0, r2 = 0.0
+                    for k in 0..<a.inputs { r1 = max(r1, abs(a.weight[i * a.inputs + k])) }
+                    for o in 0..<b.outputs { r2 = max(r2, abs(b.weight[o * b.inputs + i])) }
+                    guard r1 > 0, r2 > 0 else { continue }
+                    let s = (r1 / r2).squareRoot()
+                    f[i] = 1 / s
+                    worst = max(worst, abs(log(s)))
+                }
+                net.layers[l].scale(rows: f, columnsDividedBy: nil)
+                net.layers[l + 1].scale(rows: nil, columnsDividedBy: f)
+                for i in 0..<f.count { total.factors[l][i] *= f[i] }
+            }
+            if worst < 1e-8 { break }
+        }
+        return (net, total)
+    }
+
+    /// Per hidden neuron, the least-squares factor s with ŷ ≈ s·(incoming row of θ with columns divided by the
+    /// previous layer's factors, and bias); 1 where undefined. O(P).
+    static func fittedScalings(original: ReLUNetwork, quantized: ReLUNetwork) -> NeuronScalings {
+        var factors: [[Double]] = []
+        var previous = [Double](repeating: 1, count: original.inputSize)
+        for l in 0..<(original.layers.count - 1) {
+            let a = original.layers[l], q = quantized.layers[l]
+            var f = [Double](repeating: 1, count: a.outputs)
+            for i in 0..<a.outputs {
+                var num = a.bias[i] * q.bias[i], den = a.bias[i] * a.bias[i]
+                for k in 0..<a.inputs {
+                    let t = a.weight[i * a.inputs + k] / previous[k]
+                    num += t * q.weight[i * a.inputs + k]; den += t * t
+                }
+                if den > 0, num > 0 { f[i] = num / den }
+            }
+            factors.append(f)
+            previous = f
+        }
+        return NeuronScalings(factors: factors)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -8,7 +8,8 @@ public struct ScaleQuantCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "scalequant",
         abstract: "Optimal, rescaling-aware quantization of ReLU networks and their linear building blocks.",
-        subcommands: [DemoCommand.self, FormatsCommand.self, RoundCommand.self]
+        subcommands: [DemoCommand.self, FormatsCommand.self, RoundCommand.self, PathnormCommand.self,
+                      CompareCommand.self, QuantizeCommand.self]
     )
 
     /// Creates the root command (ArgumentParser fills it in when parsing).

@@ -16,6 +16,10 @@ public struct NetworkNameSpec: Codable, Sendable, Equatable {
     public var layers: [Entry]
     /// Creates a spec.
     public init(layers: [Entry]) { self.layers = layers }
+    /// Reads a spec from a JSON file.
+    public static func read(_ path: String) throws -> NetworkNameSpec {
+        try parse(String(decoding: try FileBytes.read(path), as: UTF8.self))
+    }
     /// Parses the JSON text of a spec.
     public static func parse(_ json: String) throws -> NetworkNameSpec {
         do { return try JSONDecoder().decode(NetworkNameSpec.self, from: Data(json.utf8)) } catch {

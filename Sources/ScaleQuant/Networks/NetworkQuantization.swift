@@ -12,43 +12,77 @@ public enum NetworkQuantizationMethod: String, CaseIterable, Sendable {
     case coordinateDescent = "cd"
 }
 
+/// How one kind of parameter (weights or biases) is rounded in every layer.
+public enum GridChoice: Sendable {
+    /// The same grid in every layer.
+    case fixed(any NumberGrid)
+    /// Symmetric integer grid `s_ℓ·{−q…q}`, q = 2^(bits−1) − 1, with a per-layer step s_ℓ = max|·|/q over the
+    /// layer's weights (or biases) of a *reference* network (see ``NetworkGridSpec``).
+    case integerPerLayer(bits: Int)
+}
+
 /// The grids to quantize to: how weights and biases of each layer are rounded.
-public enum NetworkGridSpec: Sendable {
+///
+/// Integer grids with a per-layer step: a grid of fixed step is not changed by rescaling, but a step taken from
+/// max|W_ℓ| is (rescaling one neuron changes the layer's maximum). So the reference network the steps come from
+/// is part of the method: RTN uses the input network (what a practitioner does), CLE the equalized one, and the
+/// rescaling-aware methods (exact, l2r, cd) the ``ReLUNetwork/normalForm()`` of the input, which is the same for
+/// every rescaling of it, so their result stays independent of the input's scaling.
+public struct NetworkGridSpec: Sendable {
+    /// Weight grids.
+    public var weights: GridChoice
+    /// Bias grids (`nil`: the weight grids).
+    public var biases: GridChoice?
+    /// Explicit per-layer grids, overriding the choices when set.
+    public var explicit: (weights: [any NumberGrid], biases: [any NumberGrid])?
+
+    /// Creates a spec from the two choices.
+    public init(weights: GridChoice, biases: GridChoice? = nil) {
+        self.weights = weights; self.biases = biases; self.explicit = nil
+    }
+
     /// The same grids for every layer (the bias grid defaults to the weight grid).
-    case uniform(weight: any NumberGrid, bias: (any NumberGrid)?)
+    public static func uniform(weight: any NumberGrid, bias: (any NumberGrid)?) -> NetworkGridSpec {
+        NetworkGridSpec(weights: .fixed(weight), biases: bias.map { .fixed($0) })
+    }
+
+    /// Integer grids with per-layer steps for weights and biases.
+    public static func integerPerLayer(bits: Int, biasBits: Int) -> NetworkGridSpec {
+        NetworkGridSpec(weights: .integerPerLayer(bits: bits), biases: .integerPerLayer(bits: biasBits))
+    }
+
     /// One weight grid and one bias grid per layer.
-    case perLayer(weights: [any NumberGrid], biases: [any NumberGrid])
-    /// Symmetric integer grids `s_ℓ·{−q…q}`, q = 2^(bits−1) − 1, with a per-layer step s_ℓ = max|W_ℓ|/q (biases:
-    /// max|b_ℓ|/q with `biasBits`) taken from a *reference* network. Integer grids of fixed step are not changed
-    /// by rescaling, but these steps are: RTN uses the input network, CLE the equalized one, and the
-    /// rescaling-aware methods the ``ReLUNetwork/normalForm()`` (so their result does not depend on the input's
-    /// scaling).
-    case integerPerLayer(bits: Int, biasBits: Int)
+    public static func perLayer(weights: [any NumberGrid], biases: [any NumberGrid]) -> NetworkGridSpec {
+        var s = NetworkGridSpec(weights: .fixed(weights[0]))
+        s.explicit = (weights, biases)
+        return s
+    }
 
     /// Concrete per-layer grids for `reference`.
     ///
-    /// - Throws: ``FormatError`` for invalid integer widths.
+    /// - Throws: ``FormatError`` for invalid integer widths, ``NetworkError`` for a wrong number of grids.
     public func resolve(for reference: ReLUNetwork) throws -> (weights: [any NumberGrid], biases: [any NumberGrid]) {
         let count = reference.layers.count
-        switch self {
-        case .uniform(let w, let b):
-            return (Array(repeating: w, count: count), Array(repeating: b ?? w, count: count))
-        case .perLayer(let w, let b):
+        if let (w, b) = explicit {
             guard w.count == count, b.count == count else {
                 throw NetworkError.shape("\(w.count) weight grids and \(b.count) bias grids for \(count) layers")
             }
             return (w, b)
-        case .integerPerLayer(let bits, let biasBits):
-            var ws: [any NumberGrid] = [], bs: [any NumberGrid] = []
-            for layer in reference.layers {
-                let q = Double((1 << (bits - 1)) - 1), qb = Double((1 << (biasBits - 1)) - 1)
-                let mw = layer.weight.reduce(0) { max($0, abs($1)) }, mb = layer.bias.reduce(0) { max($0, abs($1)) }
-                let sw = mw > 0 ? mw / q : 1
-                ws.append(try IntegerGrid(bits: bits, step: sw))
-                bs.append(try IntegerGrid(bits: biasBits, step: mb > 0 ? mb / qb : sw))
-            }
-            return (ws, bs)
         }
+        func grids(_ choice: GridChoice, _ values: (DenseLayer) -> [Double]) throws -> [any NumberGrid] {
+            switch choice {
+            case .fixed(let g): return Array(repeating: g, count: count)
+            case .integerPerLayer(let bits):
+                guard bits >= 2, bits <= 53 else { throw FormatError.invalid("integer grids need 2…53 bits, got \(bits)") }
+                let q = Double((1 << (bits - 1)) - 1)
+                return try reference.layers.map { layer -> any NumberGrid in
+                    var m = values(layer).reduce(0) { max($0, abs($1)) }
+                    if m == 0 { m = layer.weight.reduce(0) { max($0, abs($1)) } }
+                    return try IntegerGrid(bits: bits, step: m > 0 ? m / q : 1)
+                }
+            }
+        }
+        return (try grids(weights, \.weight), try grids(biases ?? weights, \.bias))
     }
 }
 

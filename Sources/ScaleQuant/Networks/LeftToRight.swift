@@ -15,30 +15,46 @@ func onGrid(_ v: [Double], times e: Int, _ g: any NumberGrid, lastGrid: (any Num
     return true
 }
 
-/// Breaks ties between equivalent quantized vectors: returns 2^e·v for the largest e ≥ 0 such that 2^e·v is still
-/// on the grid (the last entry, a bias, on `lastGrid`). Scaling by a power of two keeps cos(y, ŷ), and the
-/// rank-one solvers may return any member of such a class depending on the input's scale; the canonical member
-/// (the largest one, reached from any member by doubling) keeps the methods independent of the input scaling.
+/// The valid power-of-two shift nearest to `target`: the valid shifts form an interval containing 0 (a value
+/// times 2^e stays on a float grid for e between the loss of its last bit and overflow), so the answer is `target`
+/// if valid, else the boundary between 0 and `target`, found by bisection. O(n·log|target|) checks.
+func nearestValidShift(target: Int, _ valid: (Int) -> Bool) -> Int {
+    if target == 0 || valid(target) { return target }
+    var good = 0, bad = target  // valid(good), !valid(bad)
+    while abs(bad - good) > 1 {
+        let mid = good + (bad - good) / 2
+        if valid(mid) { good = mid } else { bad = mid }
+    }
+    return good
+}
+
+/// Breaks ties between equivalent quantized vectors. Scaling by a power of two (or, on an integer grid, by an
+/// integer ratio) keeps cos(y, ŷ), and the rank-one solvers may return any member of such a class depending on
+/// the input's scale; picking a member that depends only on the class keeps left-to-right independent of the
+/// input scaling. Float grids: the member whose largest magnitude is nearest [1, 2) (the middle of a format's
+/// exponent range, so that the factors pushed forward stay moderate); integer grids: the largest multiple of
+/// the reduced codes. The last entry (a bias) is checked against `lastGrid`.
 func canonicalVector(_ v: [Double], _ g: any NumberGrid, lastGrid: (any NumberGrid)? = nil) -> [Double] {
-    guard v.contains(where: { $0 != 0 }) else { return v }
+    guard let top = v.lazy.map({ abs($0) }).max(), top > 0 else { return v }
     if let ig = g as? IntegerGrid, lastGrid.map({ sameGrid($0, g) }) ?? true {
-        // Integer grids: every integer multiple of the reduced codes is equivalent; take the largest that fits.
         let codes = v.map { ig.code($0) }
         let g0 = codes.reduce(0) { gcd($0, abs($1)) }
         let m = codes.reduce(0) { max($0, abs($1)) } / g0
         let k = ig.maxCode / m
         return codes.map { Double($0 / g0 * k) * ig.step }
     }
-    var e = 0
-    while e < 2100 && onGrid(v, times: e + 1, g, lastGrid: lastGrid) { e += 1 }
+    let e = nearestValidShift(target: -Int(top.exponent)) { onGrid(v, times: $0, g, lastGrid: lastGrid) }
     return e == 0 ? v : v.map { Double(sign: .plus, exponent: e, significand: $0) }
 }
 
-/// The canonical member (2^e·x̂, 2^−e·ŷ) of a quantized pair, e ≥ 0 as large as both stay on their grids (x̂ŷᵀ
-/// and every objective of the pair are unchanged); see ``canonicalVector(_:_:lastGrid:)``.
+/// The canonical member (2^e·x̂, 2^−e·ŷ) of a quantized pair (x̂ŷᵀ and every objective of the pair are unchanged):
+/// on float grids the e that balances the largest magnitudes of the two sides, on integer grids the largest
+/// multiple for x̂; see ``canonicalVector(_:_:lastGrid:)``.
 func canonicalPair(_ x: [Double], _ y: [Double], _ gx: any NumberGrid, _ gy: any NumberGrid,
                    lastGrid: (any NumberGrid)? = nil) -> (x: [Double], y: [Double]) {
-    guard x.contains(where: { $0 != 0 }), y.contains(where: { $0 != 0 }) else { return (x, y) }
+    guard let tx = x.lazy.map({ abs($0) }).max(), tx > 0, let ty = y.lazy.map({ abs($0) }).max(), ty > 0 else {
+        return (x, y)
+    }
     if let ix = gx as? IntegerGrid, let iy = gy as? IntegerGrid, lastGrid.map({ sameGrid($0, gy) }) ?? true {
         // Integer grids: (X·m₁, Y·m₂) with m₁m₂ = gcd(X)·gcd(Y) are all equivalent; take the largest m₁ that fits.
         let cx = x.map { ix.code($0) }, cy = y.map { iy.code($0) }
@@ -51,8 +67,8 @@ func canonicalPair(_ x: [Double], _ y: [Double], _ gx: any NumberGrid, _ gy: any
         guard my * m2 <= iy.maxCode else { return (x, y) }
         return (cx.map { Double($0 / gX * m1) * ix.step }, cy.map { Double($0 / gY * m2) * iy.step })
     }
-    var e = 0
-    while e < 2100 && onGrid(x, times: e + 1, gx) && onGrid(y, times: -(e + 1), gy, lastGrid: lastGrid) { e += 1 }
+    let target = (Int(ty.exponent) - Int(tx.exponent)) / 2
+    let e = nearestValidShift(target: target) { onGrid(x, times: $0, gx) && onGrid(y, times: -$0, gy, lastGrid: lastGrid) }
     if e == 0 { return (x, y) }
     return (x.map { Double(sign: .plus, exponent: e, significand: $0) },
             y.map { Double(sign: .plus, exponent: -e, significand: $0) })

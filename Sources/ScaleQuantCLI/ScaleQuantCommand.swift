@@ -9,7 +9,7 @@ public struct ScaleQuantCommand: ParsableCommand {
         commandName: "scalequant",
         abstract: "Optimal, rescaling-aware quantization of ReLU networks and their linear building blocks.",
         subcommands: [DemoCommand.self, FormatsCommand.self, RoundCommand.self, PathnormCommand.self,
-                      CompareCommand.self, QuantizeCommand.self]
+                      CompareCommand.self, QuantizeCommand.self, NetworksExperimentCommand.self]
     )
 
     /// Creates the root command (ArgumentParser fills it in when parsing).

@@ -8,7 +8,8 @@ public enum NetworkQuantizationMethod: String, CaseIterable, Sendable {
     case exact
     /// Left-to-right: per neuron the cosine-optimal scaling, pushed forward; the last pair solved exactly.
     case leftToRight = "l2r"
-    /// Exact coordinate descent on the ℓ² path-metric, started from left-to-right.
+    /// Exact coordinate descent on the ℓ² path-metric, started from the better of left-to-right and RTN of the
+    /// max-normalized network.
     case coordinateDescent = "cd"
 }
 
@@ -149,7 +150,13 @@ public enum NetworkQuantizer {
             quantized = try leftToRight(network, try grids.resolve(for: network.normalForm().network))
         case .coordinateDescent:
             let g = try grids.resolve(for: network.normalForm().network)
-            let start = try leftToRight(network, g)
+            // Start from the better of left-to-right and RTN of the max-normalized network (both independent
+            // of the input's scaling): on coarse formats left-to-right can lose whole layers to the format's
+            // limited range, and the zero network is a fixed point of coordinate descent.
+            let l2r = try leftToRight(network, g)
+            let rtn = roundToNearest(maxNormalized(network, g.weights), g)
+            let start = PathLifting.squaredL2PathMetric(network, rtn) < PathLifting.squaredL2PathMetric(network, l2r)
+                ? rtn : l2r
             let cd = try coordinateDescent(network, start: start, grids: g, options: options)
             quantized = cd.network
             history = cd.history
@@ -161,6 +168,26 @@ public enum NetworkQuantizer {
         return NetworkQuantizationResult(method: method, network: quantized, scalings: scalings, l2PathMetric: metric,
                                          relativeL2PathMetric: norm > 0 ? metric / norm : 0, sweeps: sweeps,
                                          history: history)
+    }
+
+    /// The network rescaled so that every hidden neuron's largest incoming |weight or bias| equals the largest
+    /// finite value of its layer's grid (1 for unbounded grids): a canonical member of the rescaling orbit that
+    /// uses the whole range of the format, a rescaling-independent starting point for RTN. O(P).
+    static func maxNormalized(_ network: ReLUNetwork, _ grids: [any NumberGrid]) -> ReLUNetwork {
+        var out = network
+        for l in 0..<(network.layers.count - 1) {
+            let layer = out.layers[l]
+            let target = grids[l].maxFinite.isFinite ? grids[l].maxFinite : 1
+            var f = [Double](repeating: 1, count: layer.outputs)
+            for i in 0..<layer.outputs {
+                var m = abs(layer.bias[i])
+                for k in 0..<layer.inputs { m = max(m, abs(layer.weight[i * layer.inputs + k])) }
+                if m > 0 { f[i] = target / m }
+            }
+            out.layers[l].scale(rows: f, columnsDividedBy: nil)
+            out.layers[l + 1].scale(rows: nil, columnsDividedBy: f)
+        }
+        return out
     }
 
     /// Every weight of layer ℓ rounded to `grids.weights[ℓ]`, every bias to `grids.biases[ℓ]`. O(P).

@@ -74,6 +74,7 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable {
     /// A method that does not apply to this network.
     case unsupported(String)
 
+    /// A one-line message.
     public var description: String {
         switch self {
         case .shape(let s): return "shape mismatch: \(s)"

@@ -5,6 +5,6 @@ struct ExperimentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "experiment",
         abstract: "Reproduce the studies (tables, CSV files and SVG plots).",
-        subcommands: [Rank1ExperimentCommand.self]
+        subcommands: [Rank1ExperimentCommand.self, NetworksExperimentCommand.self]
     )
 }

@@ -1,0 +1,117 @@
+extension NetworkQuantizer {
+    /// Exact coordinate descent on the ℓ² path-metric ‖Φ(θ) − Φ(θ̂)‖₂² (science §4; our derivation, checked by the
+    /// tests: brute force, monotonicity, rescaling invariance).
+    ///
+    /// **Derivation.** Fix every quantized parameter except those of hidden neuron i of layer ℓ: its incoming row
+    /// and bias ŷ (ŷ_k = Ŵ_ℓ[i,k], ŷ_bias = b̂_ℓ[i]) and its outgoing column x̂ (x̂_o = Ŵ_{ℓ+1}[o,i]). Only the paths
+    /// through i involve them, and each such path is an in-path p of a unit k feeding i (an input, whose only in-path
+    /// is trivial, or a neuron of layer ℓ−1), the edge k→i, the edge i→o and an out-path s of a unit o fed by i
+    /// (an output, whose only out-path is trivial); i's own bias starts a single in-path of value 1. Writing P_k
+    /// (P̂_k) for the vector of in-path values of k in θ (θ̂) and S_o (Ŝ_o) for the out-path values of o, the
+    /// paths through i form the disjoint blocks y_k x_o (P_k ⊗ S_o), so
+    ///   Σ_{k,o} ‖y_k x_o P_k⊗S_o − ŷ_k x̂_o P̂_k⊗Ŝ_o‖²
+    ///   = const − 2 (Σ_k y_k F_k ŷ_k)(Σ_o x_o G_o x̂_o) + (Σ_k N̂_k ŷ_k²)(Σ_o M̂_o x̂_o²)
+    /// with the forward quantities F_k = ⟨P_k, P̂_k⟩, N̂_k = ‖P̂_k‖² (1 and 1 for inputs and for the bias) and the
+    /// backward quantities G_o = ⟨S_o, Ŝ_o⟩, M̂_o = ‖Ŝ_o‖² (1 and 1 for outputs). This is the weighted rank-one form
+    /// of science §2 with a = x⊙G, c = M̂, b = y⊙F, d = N̂, solved exactly by
+    /// ``RankOne/solveWeighted(a:c:b:d:gridX:gridY:keepY:)``. F, N̂ come from the identity-activation forward
+    /// passes with W⊙Ŵ and Ŵ⊙Ŵ, G, M̂ from the matching backward passes.
+    ///
+    /// Neurons of one layer share no path, and their subproblems only involve F, N̂ of the layer before and G, M̂ of
+    /// the layer after, which they do not change: a whole layer is solved at once (on two threads) and the step is
+    /// exact block coordinate descent. A sweep visits the layers left to right, recomputing F, N̂ after each layer,
+    /// with G, M̂ from one backward pass per sweep (layers to the right are not yet touched in the sweep). Each step
+    /// keeps the previous values unless the new ones are strictly better, so the metric never increases. All
+    /// weights a/c and b/d scale uniformly under a rescaling of the input, so the result does not depend on it.
+    ///
+    /// - Complexity: per sweep O(P) for the passes plus one weighted rank-one solve per hidden neuron.
+    static func coordinateDescent(_ net: ReLUNetwork, start: ReLUNetwork,
+                                  grids: (weights: [any NumberGrid], biases: [any NumberGrid]),
+                                  options: CoordinateDescentOptions) throws
+        -> (network: ReLUNetwork, history: [Double], sweeps: Int) {
+        var q = start
+        let L = net.layers.count
+        var current = PathLifting.squaredL2PathMetric(net, q)
+        var history = [current.squareRoot()]
+        var sweeps = 0
+        guard L >= 2 else { return (q, history, 0) }
+        while sweeps < options.maxSweeps && current > 0 {
+            sweeps += 1
+            let (G, M) = backwardQuantities(net, q)
+            var F = [Double](repeating: 1, count: net.inputSize), N = F
+            for l in 0..<(L - 1) {
+                let layer = net.layers[l], n = layer.inputs, next = net.layers[l + 1]
+                let d = N + [1]
+                let g = G[l + 1], m = M[l + 1]
+                let snapshot = q
+                var solutions = [(x: [Double], y: [Double])?](repeating: nil, count: layer.outputs)
+                var failures = [(any Error)?](repeating: nil, count: layer.outputs)
+                solutions.withUnsafeMutableBufferPointer { sp in
+                    failures.withUnsafeMutableBufferPointer { fp in
+                        let sb = UncheckedSendableBox(sp), fb = UncheckedSendableBox(fp)
+                        parallelFor(layer.outputs) { i in
+                            var b = layer.incoming(i)
+                            for k in 0..<n { b[k] *= F[k] }
+                            var a = next.column(i)
+                            for o in 0..<a.count { a[o] *= g[o] }
+                            let problem = NeuronPairProblem(a: a, c: m, b: b, d: d)
+                            let cur = (snapshot.layers[l + 1].column(i), snapshot.layers[l].incoming(i))
+                            do {
+                                sb.value[i] = try problem.solve(gridX: grids.weights[l + 1], gridY: grids.weights[l],
+                                                                biasGrid: grids.biases[l], current: cur)
+                            } catch { fb.value[i] = error }
+                        }
+                    }
+                }
+                if let failure = failures.lazy.compactMap({ $0 }).first { throw failure }
+                for i in 0..<layer.outputs {
+                    guard let s = solutions[i] else { continue }
+                    for k in 0..<n { q.layers[l].weight[i * n + k] = s.y[k] }
+                    q.layers[l].bias[i] = s.y[n]
+                    for o in 0..<next.outputs { q.layers[l + 1].weight[o * next.inputs + i] = s.x[o] }
+                    options.afterNeuronStep?(q)
+                }
+                // Forward quantities of this layer's neurons, now that its rows are final for the sweep.
+                var F2 = [Double](repeating: 0, count: layer.outputs), N2 = F2
+                let ql = q.layers[l]
+                for i in 0..<layer.outputs {
+                    var f = layer.bias[i] * ql.bias[i], nn = ql.bias[i] * ql.bias[i]
+                    for k in 0..<n {
+                        let w = layer.weight[i * n + k], wq = ql.weight[i * n + k]
+                        f += w * wq * F[k]; nn += wq * wq * N[k]
+                    }
+                    F2[i] = f; N2[i] = nn
+                }
+                F = F2; N = N2
+            }
+            let value = PathLifting.squaredL2PathMetric(net, q)
+            history.append(max(value, 0).squareRoot())
+            let improvement = current - value
+            current = min(current, value)
+            if improvement <= options.relativeTolerance * current { break }
+        }
+        return (q, history, sweeps)
+    }
+
+    /// G[ℓ][o] = ⟨S_o, Ŝ_o⟩ and M[ℓ][o] = ‖Ŝ_o‖² over the out-paths of the units output by layer ℓ (1 at the
+    /// outputs): the backward identity-activation passes with W⊙Ŵ and Ŵ⊙Ŵ. O(P).
+    static func backwardQuantities(_ net: ReLUNetwork, _ q: ReLUNetwork) -> (G: [[Double]], M: [[Double]]) {
+        let L = net.layers.count
+        var G = [[Double]](repeating: [], count: L), M = G
+        G[L - 1] = [Double](repeating: 1, count: net.outputSize)
+        M[L - 1] = G[L - 1]
+        for l in stride(from: L - 2, through: 0, by: -1) {
+            let a = net.layers[l + 1], b = q.layers[l + 1], n = a.inputs
+            var g = [Double](repeating: 0, count: n), m = g
+            for o in 0..<a.outputs {
+                let go = G[l + 1][o], mo = M[l + 1][o]
+                for k in 0..<n {
+                    let w = a.weight[o * n + k], wq = b.weight[o * n + k]
+                    g[k] += w * wq * go; m[k] += wq * wq * mo
+                }
+            }
+            G[l] = g; M[l] = m
+        }
+        return (G, M)
+    }
+}

@@ -1,0 +1,126 @@
+/// The networks experiment (science §4, "Measures to report"): every method on every format for a set of models,
+/// on each model and on a randomly rescaled copy of it, so that rescaling immunity shows side by side.
+///
+/// Models are plugged in as values (``Model``): seeded random MLPs by default, or any trained network loaded with
+/// ``NetworkIO`` (with its own evaluation inputs).
+public enum NetworkExperiment {
+    /// A network to quantize and the inputs to measure its output error on (row-major `samples × inputs`).
+    public struct Model: Sendable {
+        /// Name used in the CSV.
+        public var name: String
+        /// The network.
+        public var network: ReLUNetwork
+        /// Evaluation inputs, row-major.
+        public var inputs: [Double]
+        /// Number of input rows.
+        public var samples: Int
+        /// Creates a model entry.
+        public init(name: String, network: ReLUNetwork, inputs: [Double], samples: Int) {
+            self.name = name; self.network = network; self.inputs = inputs; self.samples = samples
+        }
+
+        /// A He-initialized random MLP with seeded standard Gaussian inputs.
+        public static func random(widths: [Int], seed: UInt64, samples: Int = 1000) -> Model {
+            var rng = SeededGenerator(seed: seed &+ 1000)
+            return Model(name: widths.map(String.init).joined(separator: "-"),
+                         network: ReLUNetwork.random(widths: widths, seed: seed),
+                         inputs: rng.gaussians(samples * widths[0]), samples: samples)
+        }
+    }
+
+    /// One measurement.
+    public struct Row: Sendable {
+        /// Model name.
+        public var model: String
+        /// Format name.
+        public var format: String
+        /// Method.
+        public var method: NetworkQuantizationMethod
+        /// Whether the input network was randomly rescaled first.
+        public var rescaled: Bool
+        /// ‖Φ(θ) − Φ(θ̂)‖₂.
+        public var l2PathMetric: Double
+        /// ‖Φ(θ) − Φ(θ̂)‖₂ / ‖Φ(θ)‖₂.
+        public var relativeL2PathMetric: Double
+        /// Mean over inputs of ‖R_θ(x) − R_θ̂(x)‖₂ / ‖R_θ(x)‖₂.
+        public var outputRelativeError: Double
+        /// Coordinate-descent sweeps (0 otherwise).
+        public var sweeps: Int
+        /// Wall-clock seconds of the quantization.
+        public var seconds: Double
+    }
+
+    /// The grid spec for a format name: `intN` means per-layer steps (see ``NetworkGridSpec``).
+    public static func gridSpec(_ format: String) throws -> NetworkGridSpec {
+        let key = format.lowercased()
+        if key.hasPrefix("int"), !key.contains("@"), let bits = Int(key.dropFirst(3)) {
+            return .integerPerLayer(bits: bits, biasBits: bits)
+        }
+        return .uniform(weight: try FormatCatalog.grid(named: format), bias: nil)
+    }
+
+    /// Runs every (model, format, method) on the model and on its copy rescaled by factors drawn from
+    /// `rescaleChoices` (seed `seed`); `exact` only on one-hidden-layer models. Errors are measured against the
+    /// original (unrescaled) network, whose function the rescaled copy shares.
+    public static func run(models: [Model], formats: [String], methods: [NetworkQuantizationMethod],
+                           rescaleChoices: [Double] = [1, 128, 4096], seed: UInt64 = 1, maxSweeps: Int = 10,
+                           progress: (Row) -> Void = { _ in }) throws -> [Row] {
+        var rows: [Row] = []
+        var options = CoordinateDescentOptions()
+        options.maxSweeps = maxSweeps
+        let clock = ContinuousClock()
+        for model in models {
+            let reference = model.network
+            let rescaled = reference.randomlyRescaled(choices: rescaleChoices, seed: seed).network
+            let outputs = reference.forward(model.inputs, batch: model.samples)
+            for format in formats {
+                let spec = try gridSpec(format)
+                for method in methods where method != .exact || reference.hiddenLayerCount == 1 {
+                    for (isRescaled, net) in [(false, reference), (true, rescaled)] {
+                        var result: NetworkQuantizationResult!
+                        let elapsed = try clock.measure {
+                            result = try NetworkQuantizer.quantize(net, method: method, grids: spec, options: options)
+                        }
+                        let metric = PathLifting.l2PathMetric(reference, result.network)
+                        let norm = PathLifting.pathNorm(reference, q: 2)
+                        let y = result.network.forward(model.inputs, batch: model.samples)
+                        let row = Row(model: model.name, format: format, method: method, rescaled: isRescaled,
+                                      l2PathMetric: metric, relativeL2PathMetric: metric / norm,
+                                      outputRelativeError: meanRelativeError(outputs, y, width: reference.outputSize),
+                                      sweeps: result.sweeps,
+                                      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                        rows.append(row)
+                        progress(row)
+                    }
+                }
+            }
+        }
+        return rows
+    }
+
+    /// Mean over rows of ‖a − b‖₂ / ‖a‖₂ (rows with a = 0 skipped).
+    public static func meanRelativeError(_ a: [Double], _ b: [Double], width: Int) -> Double {
+        var sum = 0.0, count = 0
+        for s in 0..<(a.count / width) {
+            var d = 0.0, n = 0.0
+            for o in 0..<width {
+                let e = a[s * width + o] - b[s * width + o]
+                d += e * e; n += a[s * width + o] * a[s * width + o]
+            }
+            if n > 0 { sum += (d / n).squareRoot(); count += 1 }
+        }
+        return count > 0 ? sum / Double(count) : 0
+    }
+
+    /// CSV with a header: model, format, method, rescaled, l2_path_metric, relative_l2_path_metric,
+    /// output_relative_error, sweeps, seconds.
+    public static func csv(_ rows: [Row]) -> String {
+        var lines = ["model,format,method,rescaled,l2_path_metric,relative_l2_path_metric,output_relative_error,sweeps,seconds"]
+        for r in rows {
+            lines.append([r.model, r.format, r.method.rawValue, r.rescaled ? "yes" : "no", "\(r.l2PathMetric)",
+                          "\(r.relativeL2PathMetric)", "\(r.outputRelativeError)", "\(r.sweeps)", "\(r.seconds)"]
+                .joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

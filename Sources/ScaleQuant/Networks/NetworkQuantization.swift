@@ -1,0 +1,263 @@
+/// The ways ``NetworkQuantizer`` can quantize a ``ReLUNetwork`` (science §4).
+public enum NetworkQuantizationMethod: String, CaseIterable, Sendable {
+    /// Round-to-nearest of every parameter.
+    case rtn
+    /// Cross-layer equalization (Nagel et al., arXiv 1906.04721), then round-to-nearest.
+    case cle
+    /// Global minimum of the ℓ² path-metric, one hidden layer only (per-neuron optimal rank-one quantization).
+    case exact
+    /// Left-to-right: per neuron the cosine-optimal scaling, pushed forward; the last pair solved exactly.
+    case leftToRight = "l2r"
+    /// Exact coordinate descent on the ℓ² path-metric, started from the better of left-to-right and RTN of the
+    /// max-normalized network.
+    case coordinateDescent = "cd"
+}
+
+/// How one kind of parameter (weights or biases) is rounded in every layer.
+public enum GridChoice: Sendable {
+    /// The same grid in every layer.
+    case fixed(any NumberGrid)
+    /// Symmetric integer grid `s_ℓ·{−q…q}`, q = 2^(bits−1) − 1, with a per-layer step s_ℓ = max|·|/q over the
+    /// layer's weights (or biases) of a *reference* network (see ``NetworkGridSpec``).
+    case integerPerLayer(bits: Int)
+}
+
+/// The grids to quantize to: how weights and biases of each layer are rounded.
+///
+/// Integer grids with a per-layer step: a grid of fixed step is not changed by rescaling, but a step taken from
+/// max|W_ℓ| is (rescaling one neuron changes the layer's maximum). So the reference network the steps come from
+/// is part of the method: RTN uses the input network (what a practitioner does), CLE the equalized one, and the
+/// rescaling-aware methods (exact, l2r, cd) the ``ReLUNetwork/normalForm()`` of the input, which is the same for
+/// every rescaling of it, so their result stays independent of the input's scaling.
+public struct NetworkGridSpec: Sendable {
+    /// Weight grids.
+    public var weights: GridChoice
+    /// Bias grids (`nil`: the weight grids).
+    public var biases: GridChoice?
+    /// Explicit per-layer grids, overriding the choices when set.
+    public var explicit: (weights: [any NumberGrid], biases: [any NumberGrid])?
+
+    /// Creates a spec from the two choices.
+    public init(weights: GridChoice, biases: GridChoice? = nil) {
+        self.weights = weights; self.biases = biases; self.explicit = nil
+    }
+
+    /// The same grids for every layer (the bias grid defaults to the weight grid).
+    public static func uniform(weight: any NumberGrid, bias: (any NumberGrid)?) -> NetworkGridSpec {
+        NetworkGridSpec(weights: .fixed(weight), biases: bias.map { .fixed($0) })
+    }
+
+    /// Integer grids with per-layer steps for weights and biases.
+    public static func integerPerLayer(bits: Int, biasBits: Int) -> NetworkGridSpec {
+        NetworkGridSpec(weights: .integerPerLayer(bits: bits), biases: .integerPerLayer(bits: biasBits))
+    }
+
+    /// One weight grid and one bias grid per layer.
+    public static func perLayer(weights: [any NumberGrid], biases: [any NumberGrid]) -> NetworkGridSpec {
+        var s = NetworkGridSpec(weights: .fixed(weights[0]))
+        s.explicit = (weights, biases)
+        return s
+    }
+
+    /// Concrete per-layer grids for `reference`.
+    ///
+    /// - Throws: ``FormatError`` for invalid integer widths, ``NetworkError`` for a wrong number of grids.
+    public func resolve(for reference: ReLUNetwork) throws -> (weights: [any NumberGrid], biases: [any NumberGrid]) {
+        let count = reference.layers.count
+        if let (w, b) = explicit {
+            guard w.count == count, b.count == count else {
+                throw NetworkError.shape("\(w.count) weight grids and \(b.count) bias grids for \(count) layers")
+            }
+            return (w, b)
+        }
+        func grids(_ choice: GridChoice, _ values: (DenseLayer) -> [Double]) throws -> [any NumberGrid] {
+            switch choice {
+            case .fixed(let g): return Array(repeating: g, count: count)
+            case .integerPerLayer(let bits):
+                guard bits >= 2, bits <= 53 else { throw FormatError.invalid("integer grids need 2…53 bits, got \(bits)") }
+                let q = Double((1 << (bits - 1)) - 1)
+                return try reference.layers.map { layer -> any NumberGrid in
+                    var m = values(layer).reduce(0) { max($0, abs($1)) }
+                    if m == 0 { m = layer.weight.reduce(0) { max($0, abs($1)) } }
+                    return try IntegerGrid(bits: bits, step: m > 0 ? m / q : 1)
+                }
+            }
+        }
+        return (try grids(weights, \.weight), try grids(biases ?? weights, \.bias))
+    }
+}
+
+/// Options of coordinate descent.
+public struct CoordinateDescentOptions: Sendable {
+    /// Stop when a sweep improves ‖Φ(θ) − Φ(θ̂)‖² by less than this fraction.
+    public var relativeTolerance: Double = 1e-12
+    /// At most this many sweeps over all hidden neurons.
+    public var maxSweeps: Int = 50
+    /// Called after every single-neuron step with the current quantized network (a test hook; slow).
+    public var afterNeuronStep: (@Sendable (ReLUNetwork) -> Void)? = nil
+    /// Default options.
+    public init() {}
+}
+
+/// A quantized network with the scalings used and its distance to the original.
+public struct NetworkQuantizationResult: Sendable {
+    /// The method that produced it.
+    public var method: NetworkQuantizationMethod
+    /// The quantized network (every weight on its layer's weight grid, every bias on its bias grid).
+    public var network: ReLUNetwork
+    /// Per hidden neuron, the factor its incoming parameters were scaled by before rounding, relative to the
+    /// input network (CLE: the equalization factors; exact/l2r/cd: the least-squares fit of the quantized
+    /// incoming parameters to the correspondingly rescaled original ones; RTN: 1).
+    public var scalings: NeuronScalings
+    /// ‖Φ(θ) − Φ(θ̂)‖₂.
+    public var l2PathMetric: Double
+    /// ‖Φ(θ) − Φ(θ̂)‖₂ / ‖Φ(θ)‖₂.
+    public var relativeL2PathMetric: Double
+    /// Coordinate-descent sweeps run (0 for the other methods).
+    public var sweeps: Int
+    /// ‖Φ(θ) − Φ(θ̂)‖₂ after each coordinate-descent sweep (the first entry is the left-to-right start).
+    public var history: [Double]
+}
+
+/// Quantizes ReLU networks with the methods of ``NetworkQuantizationMethod`` (science §4).
+public enum NetworkQuantizer {
+    /// Quantizes `network` with `method` on `grids`.
+    ///
+    /// - Complexity: RTN O(P) for P parameters; CLE O(P) per equalization sweep (≤ 100); exact and l2r one
+    ///   rank-one solve per hidden neuron, O((m+n)·k·log) each; cd the same per sweep plus O(P) passes.
+    /// - Throws: ``NetworkError/unsupported(_:)`` for `exact` on more than one hidden layer; ``FormatError``
+    ///   for invalid grids.
+    public static func quantize(_ network: ReLUNetwork, method: NetworkQuantizationMethod, grids: NetworkGridSpec,
+                                options: CoordinateDescentOptions = .init()) throws -> NetworkQuantizationResult {
+        var scalings = NeuronScalings.identity(for: network)
+        var quantized: ReLUNetwork
+        var history: [Double] = []
+        var sweeps = 0
+        switch method {
+        case .rtn:
+            quantized = roundToNearest(network, try grids.resolve(for: network))
+        case .cle:
+            let (eq, s) = crossLayerEqualized(network)
+            scalings = s
+            quantized = roundToNearest(eq, try grids.resolve(for: eq))
+        case .exact:
+            guard network.hiddenLayerCount == 1 else {
+                throw NetworkError.unsupported("method 'exact' needs exactly one hidden layer (this network has "
+                                               + "\(network.hiddenLayerCount)); use 'cd' (coordinate descent) instead")
+            }
+            quantized = try leftToRight(network, try grids.resolve(for: network.normalForm().network))
+        case .leftToRight:
+            quantized = try leftToRight(network, try grids.resolve(for: network.normalForm().network))
+        case .coordinateDescent:
+            let g = try grids.resolve(for: network.normalForm().network)
+            // Start from the better of left-to-right and RTN of the max-normalized network (both independent
+            // of the input's scaling): on coarse formats left-to-right can lose whole layers to the format's
+            // limited range, and the zero network is a fixed point of coordinate descent.
+            let l2r = try leftToRight(network, g)
+            let rtn = roundToNearest(maxNormalized(network, g.weights), g)
+            let start = PathLifting.squaredL2PathMetric(network, rtn) < PathLifting.squaredL2PathMetric(network, l2r)
+                ? rtn : l2r
+            let cd = try coordinateDescent(network, start: start, grids: g, options: options)
+            quantized = cd.network
+            history = cd.history
+            sweeps = cd.sweeps
+        }
+        if method != .rtn && method != .cle { scalings = fittedScalings(original: network, quantized: quantized) }
+        let metric = PathLifting.l2PathMetric(network, quantized)
+        let norm = PathLifting.pathNorm(network, q: 2)
+        return NetworkQuantizationResult(method: method, network: quantized, scalings: scalings, l2PathMetric: metric,
+                                         relativeL2PathMetric: norm > 0 ? metric / norm : 0, sweeps: sweeps,
+                                         history: history)
+    }
+
+    /// The network rescaled so that every hidden neuron's largest incoming |weight or bias| equals the largest
+    /// finite value of its layer's grid (1 for unbounded grids): a canonical member of the rescaling orbit that
+    /// uses the whole range of the format, a rescaling-independent starting point for RTN. O(P).
+    static func maxNormalized(_ network: ReLUNetwork, _ grids: [any NumberGrid]) -> ReLUNetwork {
+        var out = network
+        for l in 0..<(network.layers.count - 1) {
+            let layer = out.layers[l]
+            let target = grids[l].maxFinite.isFinite ? grids[l].maxFinite : 1
+            var f = [Double](repeating: 1, count: layer.outputs)
+            for i in 0..<layer.outputs {
+                var m = abs(layer.bias[i])
+                for k in 0..<layer.inputs { m = max(m, abs(layer.weight[i * layer.inputs + k])) }
+                if m > 0 { f[i] = target / m }
+            }
+            out.layers[l].scale(rows: f, columnsDividedBy: nil)
+            out.layers[l + 1].scale(rows: nil, columnsDividedBy: f)
+        }
+        return out
+    }
+
+    /// Every weight of layer ℓ rounded to `grids.weights[ℓ]`, every bias to `grids.biases[ℓ]`. O(P).
+    public static func roundToNearest(_ network: ReLUNetwork,
+                                      _ grids: (weights: [any NumberGrid], biases: [any NumberGrid])) -> ReLUNetwork {
+        var out = network
+        for l in 0..<network.layers.count {
+            out.layers[l].weight = grids.weights[l].round(network.layers[l].weight)
+            out.layers[l].bias = grids.biases[l].round(network.layers[l].bias)
+        }
+        return out
+    }
+
+    /// Cross-layer equalization (M. Nagel et al., *Data-free quantization through weight equalization and bias
+    /// correction*, arXiv 1906.04721): for each hidden neuron i between layers ℓ and ℓ+1, s_i = √(r¹_i / r²_i)
+    /// with r¹ the largest |weight| of its incoming row (weights only, as in the paper) and r² of its outgoing
+    /// column; the row and bias are divided by s_i and the column multiplied by it; repeated over all layers until
+    /// max |log s| < 1e-8 or 100 sweeps. Returns the equalized network (same function) and the total scalings
+    /// (the factors the incoming parameters were multiplied by, 1/Π s). O(P) per sweep.
+    public static func crossLayerEqualized(_ network: ReLUNetwork) -> (network: ReLUNetwork, scalings: NeuronScalings) {
+        var net = network
+        var total = NeuronScalings.identity(for: network)
+        for _ in 0..<100 {
+            var worst = 0.0
+            for l in 0..<(net.layers.count - 1) {
+                let a = net.layers[l], b = net.layers[l + 1]
+                var f = [Double](repeating: 1, count: a.outputs)
+                for i in 0..<a.outputs {
+                    var r1 = 0.0, r2 = 0.0
+                    for k in 0..<a.inputs { r1 = max(r1, abs(a.weight[i * a.inputs + k])) }
+                    for o in 0..<b.outputs { r2 = max(r2, abs(b.weight[o * b.inputs + i])) }
+                    guard r1 > 0, r2 > 0 else { continue }
+                    let s = (r1 / r2).squareRoot()
+                    f[i] = 1 / s
+                    worst = max(worst, abs(log(s)))
+                }
+                net.layers[l].scale(rows: f, columnsDividedBy: nil)
+                net.layers[l + 1].scale(rows: nil, columnsDividedBy: f)
+                for i in 0..<f.count { total.factors[l][i] *= f[i] }
+            }
+            if worst < 1e-8 { break }
+        }
+        return (net, total)
+    }
+
+    /// Per hidden neuron, the least-squares factor s with ŷ ≈ s·(incoming row of θ with columns divided by the
+    /// previous layer's factors, and bias); 1 where undefined. O(P).
+    static func fittedScalings(original: ReLUNetwork, quantized: ReLUNetwork) -> NeuronScalings {
+        var factors: [[Double]] = []
+        var previous = [Double](repeating: 1, count: original.inputSize)
+        for l in 0..<(original.layers.count - 1) {
+            let a = original.layers[l], q = quantized.layers[l]
+            var f = [Double](repeating: 1, count: a.outputs)
+            for i in 0..<a.outputs {
+                var num = a.bias[i] * q.bias[i], den = a.bias[i] * a.bias[i]
+                for k in 0..<a.inputs {
+                    let t = a.weight[i * a.inputs + k] / previous[k]
+                    num += t * q.weight[i * a.inputs + k]; den += t * t
+                }
+                if den > 0, num > 0 { f[i] = num / den }
+            }
+            factors.append(f)
+            previous = f
+        }
+        return NeuronScalings(factors: factors)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,88 @@
+import ScaleQuant
+
+// Shared pieces of the network commands (pathnorm, compare, quantize, experiment networks): loading models with
+// CLI errors, the comparison metrics, and key/value rendering.
+
+/// Loads a `.safetensors` or `.npz` model, with an optional layer-name spec file, turning errors into CLIError.
+func loadNetwork(_ path: String, specPath: String? = nil) throws -> (network: ReLUNetwork, layout: NetworkLayout) {
+    do {
+        let spec = try specPath.map(NetworkNameSpec.read)
+        return try NetworkIO.load(path, spec: spec)
+    } catch let e as CLIError {
+        throw e
+    } catch {
+        throw CLIError("\(error)")
+    }
+}
+
+/// The comparison metrics of `compare` and `quantize`, in output order.
+func comparisonMetrics(reference a: ReLUNetwork, other b: ReLUNetwork, radius: Double,
+                       data: (values: [Double], batch: Int)?) throws -> [(String, JSONValue)] {
+    guard a.widths == b.widths else {
+        throw CLIError("the models have different architectures: \(a.widths) vs \(b.widths)")
+    }
+    var out: [(String, JSONValue)] = []
+    let metric = PathLifting.l2PathMetric(a, b)
+    let norm = PathLifting.pathNorm(a, q: 2)
+    out.append(("l2_path_metric", .number(metric)))
+    out.append(("relative_l2_path_metric", .number(norm > 0 ? metric / norm : 0)))
+    out.append(("l1_path_metric_bound", .nullable(PathLifting.l1PathMetricBound(a, b))))
+    out.append(("certified_output_bound", .nullable(PathLifting.certifiedOutputBound(a, b, radius: radius))))
+    out.append(("radius", .number(radius)))
+    if let data {
+        let e = OutputError.measure(a, b, data.values, batch: data.batch)
+        out.append(("samples", .integer(data.batch)))
+        out.append(("output_relative_error", .number(e.meanRelative)))
+        out.append(("output_max_error", .number(e.maxAbsolute)))
+    }
+    return out
+}
+
+/// Output errors of two networks on a batch.
+enum OutputError {
+    /// Mean over samples of ‖Δ‖₂/‖R_a(x)‖₂ (samples with a zero reference output are skipped) and the max over
+    /// samples of ‖Δ‖_∞.
+    static func measure(_ a: ReLUNetwork, _ b: ReLUNetwork, _ x: [Double], batch: Int)
+        -> (meanRelative: Double, maxAbsolute: Double) {
+        let ya = a.forward(x, batch: batch), yb = b.forward(x, batch: batch)
+        let m = a.outputSize
+        var sum = 0.0, counted = 0, worst = 0.0
+        for s in 0..<batch {
+            var d2 = 0.0, n2 = 0.0
+            for o in 0..<m {
+                let d = ya[s * m + o] - yb[s * m + o]
+                d2 += d * d; n2 += ya[s * m + o] * ya[s * m + o]
+                worst = max(worst, abs(d))
+            }
+            if n2 > 0 { sum += (d2 / n2).squareRoot(); counted += 1 }
+        }
+        return (counted > 0 ? sum / Double(counted) : 0, worst)
+    }
+}
+
+/// Reads an input batch from a `.npy` file: shape `[N, inputs]` or `[inputs]`.
+func loadInputs(_ path: String, inputs: Int) throws -> (values: [Double], batch: Int) {
+    let array: NDArray
+    do { array = try NPY.read(path) } catch { throw CLIError("\(error)") }
+    if array.rank == 1, array.shape[0] == inputs { return (array.values, 1) }
+    guard array.rank == 2, array.shape[1] == inputs else {
+        throw CLIError("\(path): data has shape \(array.shape), expected [N, \(inputs)]")
+    }
+    if let i = array.values.firstIndex(where: { !$0.isFinite }) { throw CLIError("\(path): value \(i) is NaN or infinite") }
+    return (array.values, array.shape[0])
+}
+
+/// `key: value` lines (numbers shortest round-trip; null as n/a), or one JSON object.
+func renderKeyValues(_ pairs: [(String, JSONValue)], json: Bool) -> String {
+    if json { return JSONValue.object(pairs).rendered() }
+    let width = pairs.map(\.0.count).max() ?? 0
+    return pairs.map { key, value in
+        let text: String
+        switch value {
+        case .null: text = "n/a"
+        case .string(let s): text = s
+        default: text = value.rendered()
+        }
+        return key + String(repeating: " ", count: width - key.count) + "  " + text
+    }.joined(separator: "\n")
+}

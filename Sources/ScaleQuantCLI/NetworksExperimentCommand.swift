@@ -1,0 +1,94 @@
+import ArgumentParser
+import ScaleQuant
+
+/// `scalequant experiment networks`: every quantization method on every format for seeded random MLPs (or trained
+/// models given with --model), on each network and a randomly rescaled copy; CSV output.
+struct NetworksExperimentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "networks",
+        abstract: "Compare rtn, cle, exact, l2r and cd on random (or given) MLPs, with and without random rescaling.",
+        discussion: """
+            Default models: He-initialized 64-256-256-10 and 64-128-10 (seeded), 1000 seeded Gaussian inputs. \
+            Formats default to e2m1,e3m2,e4m3,int4,int8 (integer formats: per-layer steps, see `quantize --help`). \
+            Each network is also rescaled by factors drawn from {1,128,4096}; errors are always measured against \
+            the original. Columns: model, format, method, rescaled, l2_path_metric, relative_l2_path_metric, \
+            output_relative_error, sweeps, seconds.
+            """
+    )
+
+    @Option(name: .long, help: "Comma-separated formats.")
+    var formats = "e2m1,e3m2,e4m3,int4,int8"
+
+    @Option(name: .long, help: "Comma-separated methods (rtn,cle,exact,l2r,cd).")
+    var methods = "rtn,cle,exact,l2r,cd"
+
+    @Option(name: .long, help: "Comma-separated architectures of random models, e.g. 64-256-256-10,64-128-10.")
+    var architectures = "64-256-256-10,64-128-10"
+
+    @Option(name: .long, help: "A trained model to add (.safetensors/.npz); evaluated on --data if given.")
+    var model: [String] = []
+
+    @Option(name: .long, help: "Inputs (.npy [N, inputs]) for the --model entries.")
+    var data: String?
+
+    @Option(name: .long, help: "Random input samples for the random models.")
+    var samples = 1000
+
+    @Option(name: .long, help: "Seed of the random models and of the rescaling.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("max-sweeps"), help: "Coordinate-descent sweeps at most.")
+    var maxSweeps = 10
+
+    @Option(name: [.customShort("o"), .long], help: "Write the CSV here instead of standard output.")
+    var output: String?
+
+    func models() throws -> [NetworkExperiment.Model] {
+        var out: [NetworkExperiment.Model] = []
+        for (k, arch) in architectures.split(separator: ",").enumerated() {
+            let widths = arch.split(separator: "-").compactMap { Int($0) }
+            guard widths.count >= 2, widths.allSatisfy({ $0 > 0 }) else { throw CLIError("bad architecture '\(arch)'") }
+            out.append(.random(widths: widths, seed: seed &+ UInt64(k), samples: samples))
+        }
+        for path in model {
+            let (net, _) = try loadNetwork(path)
+            var inputs: (values: [Double], batch: Int)
+            if let data { inputs = try loadInputs(data, inputs: net.inputSize) } else {
+                var rng = SeededGenerator(seed: seed)
+                inputs = (rng.gaussians(samples * net.inputSize), samples)
+            }
+            out.append(.init(name: path, network: net, inputs: inputs.values, samples: inputs.batch))
+        }
+        return out
+    }
+
+    func render(progress: (String) -> Void = { _ in }) throws -> String {
+        let ms = try methods.split(separator: ",").map { name throws(CLIError) -> NetworkQuantizationMethod in
+            guard let m = NetworkQuantizationMethod(rawValue: String(name)) else { throw CLIError("unknown method '\(name)'") }
+            return m
+        }
+        let fs = formats.split(separator: ",").map(String.init)
+        for f in fs { _ = try parseGridOrInteger(f) }
+        let rows: [NetworkExperiment.Row]
+        do {
+            rows = try NetworkExperiment.run(models: try models(), formats: fs, methods: ms, seed: seed,
+                                             maxSweeps: maxSweeps) { progress(NetworkExperiment.csv([$0]).split(separator: "\n")[1] + "") }
+        } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
+        let text = NetworkExperiment.csv(rows)
+        if let output {
+            do { try writeAtomically(Array(text.utf8), to: output) } catch { throw CLIError("\(error)") }
+            return "wrote \(rows.count) rows to \(output)"
+        }
+        return String(text.dropLast())
+    }
+
+    func parseGridOrInteger(_ f: String) throws -> GridChoice { try QuantizeCommand.choice(f) }
+
+    func run() throws {
+        emit(try render(progress: { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }))
+    }
+}
+
+import Foundation

@@ -1,0 +1,36 @@
+import ArgumentParser
+import ScaleQuant
+
+/// `scalequant pathnorm MODEL`: the ℓ_q path-norm ‖Φ(θ)‖_q of a ReLU network (Gonon et al., arXiv 2310.01225).
+struct PathnormCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pathnorm",
+        abstract: "Print the l_q path-norm of a ReLU network (.safetensors or .npz, nn.Sequential names).",
+        discussion: """
+            The path-norm is ||Phi(theta)||_q over all input and bias paths, computed by one forward pass with \
+            |W|^q, |b|^q on the all-ones input. It is invariant under rescaling of hidden neurons.
+            """
+    )
+
+    @Argument(help: "The model file (.safetensors or .npz).")
+    var model: String
+
+    @Option(name: .long, help: "The exponent q >= 1 (default 1).")
+    var q: Double = 1
+
+    @Option(name: .long, help: "JSON file mapping tensor names to layers: {\"layers\":[{\"weight\":…,\"bias\":…}]}.")
+    var spec: String?
+
+    @Flag(name: .long, help: "Print a JSON object.")
+    var json = false
+
+    func render() throws -> String {
+        guard q >= 1, q.isFinite else { throw CLIError("--q must be a finite number >= 1, got \(q)") }
+        let (net, _) = try loadNetwork(model, specPath: spec)
+        let pairs: [(String, JSONValue)] = [("path_norm", .number(PathLifting.pathNorm(net, q: q))), ("q", .number(q)),
+                                            ("widths", .array(net.widths.map { .integer($0) }))]
+        return renderKeyValues(pairs, json: json)
+    }
+
+    func run() throws { emit(try render()) }
+}

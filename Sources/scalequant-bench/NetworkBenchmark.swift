@@ -1,0 +1,39 @@
+import ScaleQuant
+
+/// Time to quantize a ≈1.46M-parameter MLP (784-1024-512-256-10, He init, seed 1) with each method.
+enum NetworkBenchmark {
+    static let benchmark = Benchmark(
+        name: "network",
+        summary: "quantize a 784-1024-512-256-10 MLP (1.46M parameters) at e4m3 with rtn, cle, l2r, cd (3 sweeps)",
+        run: {
+            // Optional: scalequant-bench network FORMAT WIDTHS SWEEPS (e.g. e2m1 512-1024-512-10 5)
+            let args = Array(CommandLine.arguments.dropFirst(2))
+            let format = args.count > 0 ? args[0] : "e4m3"
+            let widths = args.count > 1 ? args[1].split(separator: "-").compactMap { Int($0) } : [784, 1024, 512, 256, 10]
+            let sweeps = args.count > 2 ? Int(args[2]) ?? 3 : 3
+            run(format: format, widths: widths, sweeps: sweeps)
+        }
+    )
+
+    static func run(format: String, widths: [Int], sweeps: Int) {
+        let net = ReLUNetwork.random(widths: widths, seed: 1)
+        let grid = try! FormatCatalog.grid(named: format)
+        print("network: \(widths.map(String.init).joined(separator: "-")), \(net.parameterCount) parameters, "
+              + "format \(format); one run each; cd capped at \(sweeps) sweeps; relative = ||Phi - Phi_hat||_2 / ||Phi||_2")
+        var options = CoordinateDescentOptions()
+        options.maxSweeps = sweeps
+        var table = RowPrinter(["method", "seconds", "relative l2 path-metric", "sweeps"])
+        for method in [NetworkQuantizationMethod.rtn, .cle, .leftToRight, .coordinateDescent] {
+            var result: NetworkQuantizationResult?
+            let t = Timing.seconds {
+                result = try! NetworkQuantizer.quantize(net, method: method, grids: .uniform(weight: grid, bias: nil),
+                                                 options: options)
+            }
+            let r = result!
+            table.add([method.rawValue, fixed(t, 3), sci(r.relativeL2PathMetric), "\(r.sweeps)"])
+        }
+        let timePath = Timing.seconds { _ = PathLifting.l2PathMetric(net, net.mapped { grid.round($0) }) }
+        table.print()
+        print("one l2 path-metric evaluation (with normal forms): \(fixed(timePath, 3)) s")
+    }
+}

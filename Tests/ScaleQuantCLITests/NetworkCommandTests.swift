@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+import ScaleQuant
+@testable import ScaleQuantCLI
+
+@Suite struct NetworkCommandTests {
+    func temp(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("sq-cli-\(UInt64.random(in: 0...UInt64.max))-\(name)").path
+    }
+
+    func writeModel(_ widths: [Int], ext: String = "safetensors") throws -> String {
+        let path = temp("model.\(ext)")
+        let net = ReLUNetwork.random(widths: widths, seed: 4).mapped { Double(Float($0)) }
+        try NetworkIO.save(net, to: path, layout: .sequential(layers: widths.count - 1, dtype: .float32))
+        return path
+    }
+
+    @Test func pathnormMatchesLibrary() throws {
+        let path = try writeModel([4, 6, 3])
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let text = try parse(["pathnorm", path, "--q", "2", "--json"], as: PathnormCommand.self).render()
+        let obj = try #require(try jsonObject(text) as? [String: Any])
+        let net = try NetworkIO.load(path).network
+        #expect(obj["path_norm"] as? Double == PathLifting.pathNorm(net, q: 2))
+    }
+
+    @Test func quantizeWritesModelAndMetrics() throws {
+        let path = try writeModel([4, 8, 6, 3])
+        let out = temp("q.safetensors"), data = temp("x.npy")
+        defer { for p in [path, out, data] { try? FileManager.default.removeItem(atPath: p) } }
+        var rng = SeededGenerator(seed: 1)
+        try NPY.write(try NDArray(shape: [20, 4], values: rng.gaussians(80)), to: data)
+        var metrics: [String: Double] = [:]
+        for method in ["rtn", "cle", "l2r", "cd"] {
+            let text = try parse(["quantize", path, "--format", "e4m3", "--method", method, "-o", out, "--data", data,
+                                  "--json"], as: QuantizeCommand.self).render()
+            let obj = try #require(try jsonObject(text) as? [String: Any])
+            metrics[method] = try #require(obj["l2_path_metric"] as? Double)
+            #expect(obj["certified_output_bound"] as? Double != nil)
+            #expect(obj["output_relative_error"] as? Double != nil)
+            let file = try SafeTensorsFile.read(out)
+            #expect(file.metadata["method"] == method)
+            #expect(file.metadata["scalings"] != nil)
+            #expect(file["0.weight"]?.dtype == .float8E4M3FN)
+            let cmp = try parse(["compare", path, out, "--json"], as: CompareCommand.self).render()
+            let c = try #require(try jsonObject(cmp) as? [String: Any])
+            let m = try #require(c["l2_path_metric"] as? Double)
+            #expect(abs(m - metrics[method]!) <= 1e-12 * m)
+        }
+        #expect(metrics["cd"]! <= metrics["l2r"]! * (1 + 1e-12))
+        #expect(metrics["cd"]! < metrics["rtn"]!)
+    }
+
+    @Test func errors() throws {
+        let path = try writeModel([3, 4, 4, 2], ext: "npz")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let exact = cliErrorMessage {
+            _ = try parse(["quantize", path, "--format", "e2m1", "--method", "exact", "-o", temp("x.npz")],
+                          as: QuantizeCommand.self).render()
+        }
+        #expect(exact?.contains("cd") == true)
+        let overwrite = cliErrorMessage {
+            _ = try parse(["quantize", path, "--format", "e2m1", "--method", "rtn", "-o", path], as: QuantizeCommand.self).render()
+        }
+        #expect(overwrite?.contains("overwrite") == true)
+        let method = cliErrorMessage {
+            _ = try parse(["quantize", path, "--format", "e2m1", "--method", "foo", "-o", temp("y.npz")],
+                          as: QuantizeCommand.self).render()
+        }
+        #expect(method?.contains("unknown method") == true)
+    }
+
+    @Test func integerFormatsGetPerLayerSteps() throws {
+        let path = try writeModel([4, 8, 3])
+        let out = temp("q.npz")
+        defer { for p in [path, out] { try? FileManager.default.removeItem(atPath: p) } }
+        let text = try parse(["quantize", path, "--format", "int8", "--method", "exact", "-o", out, "--json"],
+                             as: QuantizeCommand.self).render()
+        let obj = try #require(try jsonObject(text) as? [String: Any])
+        #expect(try #require(obj["relative_l2_path_metric"] as? Double) < 0.05)
+    }
+}

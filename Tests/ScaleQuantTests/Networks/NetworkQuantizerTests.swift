@@ -1,0 +1,142 @@
+import Synchronization
+import Testing
+@testable import ScaleQuant
+
+@Suite("Networks: quantizers")
+struct NetworkQuantizerTests {
+    static let e2m1 = FormatCatalog.preset(named: "e2m1")!
+    static let e4m3 = FormatCatalog.preset(named: "e4m3")!
+
+    @Test("exact equals brute force over all quantized 2-2-1 networks (int3 grid, 7 values)")
+    func exactBruteForce() throws {
+        let grid = try IntegerGrid(bits: 3)
+        let vals: [Double] = [-3, -2, -1, 0, 1, 2, 3]
+        for seed in 0..<3 as Range<UInt64> {
+            var net = ReLUNetwork.random(widths: [2, 2, 1], seed: 100 + seed, biasScale: 1)
+            net = net.mapped { $0 * 1.7 }
+            let r = try NetworkQuantizer.quantize(net, method: .exact, grids: .uniform(weight: grid, bias: nil))
+            let l1 = net.layers[0], l2 = net.layers[1]
+            // Φ: for neuron j, paths W2[j]·W1[j,0], W2[j]·W1[j,1], W2[j]·b1[j]; then b2.
+            var best = Double.infinity
+            let x0 = l2[0, 0], x1 = l2[0, 1]
+            let y00 = l1[0, 0], y01 = l1[0, 1], y0b = l1.bias[0], y10 = l1[1, 0], y11 = l1[1, 1], y1b = l1.bias[1]
+            // Φ (without b2): for neuron j, the paths W2[j]·W1[j,0], W2[j]·W1[j,1], W2[j]·b1[j].
+            for a0 in vals { for a1 in vals { for p00 in vals { for p01 in vals { for p0b in vals {
+                let d0 = x0 * y00 - a0 * p00, d1 = x0 * y01 - a0 * p01, d2 = x0 * y0b - a0 * p0b
+                let e0 = d0 * d0 + d1 * d1 + d2 * d2
+                for p10 in vals { for p11 in vals { for p1b in vals {
+                    let f0 = x1 * y10 - a1 * p10, f1 = x1 * y11 - a1 * p11, f2 = x1 * y1b - a1 * p1b
+                    best = min(best, e0 + f0 * f0 + f1 * f1 + f2 * f2)
+                } } }
+            } } } } }
+            let b2 = vals.map { ($0 - l2.bias[0]) * ($0 - l2.bias[0]) }.min()!
+            let brute = (best + b2).squareRoot()
+            #expect(relDiff(r.l2PathMetric, brute) < 1e-9, "seed \(seed): exact \(r.l2PathMetric) vs brute \(brute)")
+            let rtn = try NetworkQuantizer.quantize(net, method: .rtn, grids: .uniform(weight: grid, bias: nil))
+            #expect(r.l2PathMetric <= rtn.l2PathMetric * (1 + 1e-12))
+        }
+    }
+
+    @Test("exact on a deeper network is an error suggesting cd")
+    func exactDeep() {
+        let net = ReLUNetwork.random(widths: [3, 4, 4, 2], seed: 1)
+        #expect(throws: NetworkError.self) {
+            try NetworkQuantizer.quantize(net, method: .exact, grids: .uniform(weight: Self.e2m1, bias: nil))
+        }
+        do {
+            _ = try NetworkQuantizer.quantize(net, method: .exact, grids: .uniform(weight: Self.e2m1, bias: nil))
+        } catch { #expect("\(error)".contains("cd")) }
+    }
+
+    @Test("coordinate descent never increases the metric and ends no worse than left-to-right",
+          arguments: [0, 1, 2, 3])
+    func cdMonotone(_ k: Int) throws {
+        let widths: [[Int]] = [[4, 6, 5, 3], [3, 5, 5, 4, 2], [5, 8, 3], [4, 6, 5, 3]]
+        let grids: [NetworkGridSpec] = [.uniform(weight: Self.e2m1, bias: nil), .integerPerLayer(bits: 3, biasBits: 4),
+                                        .uniform(weight: FormatCatalog.preset(named: "e3m2")!, bias: nil),
+                                        .uniform(weight: Self.e2m1, bias: Self.e4m3)]
+        let net = ReLUNetwork.random(widths: widths[k], seed: 50 + UInt64(k), biasScale: 0.5)
+        let values = Mutex<[Double]>([])
+        var options = CoordinateDescentOptions()
+        options.afterNeuronStep = { q in
+            let m = PathLifting.squaredL2PathMetric(net, q)
+            values.withLock { $0.append(m) }
+        }
+        let cd = try NetworkQuantizer.quantize(net, method: .coordinateDescent, grids: grids[k], options: options)
+        let l2r = try NetworkQuantizer.quantize(net, method: .leftToRight, grids: grids[k])
+        let steps = values.withLock { $0 }
+        #expect(!steps.isEmpty)
+        var previous = cd.history[0] * cd.history[0]
+        for v in steps {
+            #expect(v <= previous * (1 + 1e-12) + 1e-300)
+            previous = v
+        }
+        #expect(cd.l2PathMetric <= l2r.l2PathMetric * (1 + 1e-12))
+        #expect(cd.history.first.map { $0 <= l2r.l2PathMetric * (1 + 1e-12) } ?? false)
+        // Every parameter lies on its grid.
+        let g = try grids[k].resolve(for: net.normalForm().network)
+        for (l, layer) in cd.network.layers.enumerated() {
+            #expect(layer.weight.allSatisfy { g.weights[l].round($0) == $0 })
+            #expect(layer.bias.allSatisfy { g.biases[l].round($0) == $0 })
+        }
+    }
+
+    @Test("exact, l2r and cd errors are unchanged by a random rescaling of the input; RTN's change")
+    func rescalingImmunity() throws {
+        for (widths, method) in [([4, 7, 3], NetworkQuantizationMethod.exact), ([4, 6, 5, 3], .leftToRight),
+                                 ([4, 6, 5, 3], .coordinateDescent), ([3, 5, 4, 4, 2], .coordinateDescent)] {
+            for spec in [NetworkGridSpec.uniform(weight: Self.e2m1, bias: nil), .integerPerLayer(bits: 4, biasBits: 4),
+                         .uniform(weight: Self.e4m3, bias: nil)] {
+                let net = ReLUNetwork.random(widths: widths, seed: 7, biasScale: 0.3)
+                let r0 = try NetworkQuantizer.quantize(net, method: method, grids: spec)
+                let s1 = try net.applyingScalings(randomScalings(net, seed: 11))
+                let s2 = net.randomlyRescaled(choices: [1, 128, 4096], seed: 12).network
+                for s in [s1, s2] {
+                    let r = try NetworkQuantizer.quantize(s, method: method, grids: spec)
+                    #expect(relDiff(r.l2PathMetric, r0.l2PathMetric) < 1e-12, "\(method) \(widths) \(spec)")
+                }
+            }
+        }
+        let net = ReLUNetwork.random(widths: [4, 6, 5, 3], seed: 7)
+        let rtn0 = try NetworkQuantizer.quantize(net, method: .rtn, grids: .uniform(weight: Self.e2m1, bias: nil))
+        let rtn1 = try NetworkQuantizer.quantize(net.randomlyRescaled(choices: [1, 128, 4096], seed: 3).network,
+                                                 method: .rtn, grids: .uniform(weight: Self.e2m1, bias: nil))
+        #expect(relDiff(rtn0.l2PathMetric, rtn1.l2PathMetric) > 1e-3)
+    }
+
+    @Test("the certified output bound holds on 10,000 random inputs", arguments: [0, 1, 2])
+    func certifiedBound(_ k: Int) throws {
+        let widths: [[Int]] = [[3, 5, 2], [4, 6, 5, 3], [2, 8, 8, 2]]
+        let methods: [NetworkQuantizationMethod] = [.rtn, .coordinateDescent, .cle]
+        let net = ReLUNetwork.random(widths: widths[k], seed: 90 + UInt64(k), biasScale: 0.5)
+        let q = try NetworkQuantizer.quantize(net, method: methods[k], grids: .uniform(weight: Self.e2m1, bias: nil))
+        var rng = SeededGenerator(seed: 5)
+        for r in [0.5, 1.0, 4.0] {
+            let bound = try #require(PathLifting.certifiedOutputBound(net, q.network, radius: r))
+            let n = 10_000, d = net.inputSize
+            let x = (0..<(n * d)).map { _ in r * (2 * rng.nextUnit() - 1) }
+            let ya = net.forward(x, batch: n), yb = q.network.forward(x, batch: n)
+            var worst = 0.0
+            for s in 0..<n {
+                var e = 0.0
+                for o in 0..<net.outputSize { e += abs(ya[s * net.outputSize + o] - yb[s * net.outputSize + o]) }
+                worst = max(worst, e)
+            }
+            #expect(worst <= bound, "radius \(r): observed \(worst) > bound \(bound)")
+        }
+    }
+
+    @Test("CLE keeps the function and equalizes the ranges")
+    func cle() {
+        let net = ReLUNetwork.random(widths: [4, 6, 5, 3], seed: 8).randomlyRescaled(choices: [1, 128, 4096], seed: 1).network
+        let (eq, _) = NetworkQuantizer.crossLayerEqualized(net)
+        #expect(relDiff(PathLifting.pathNorm(eq, q: 2), PathLifting.pathNorm(net, q: 2)) < 1e-12)
+        for l in 0..<2 {
+            let a = eq.layers[l], b = eq.layers[l + 1]
+            for i in 0..<a.outputs {
+                let r1 = (0..<a.inputs).map { abs(a[i, $0]) }.max()!, r2 = (0..<b.outputs).map { abs(b[$0, i]) }.max()!
+                #expect(relDiff(r1, r2) < 1e-6)
+            }
+        }
+    }
+}

@@ -1,4 +1,12 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// log₂ from the C library.
+@inline(__always) func libmLog2(_ x: Double) -> Double { log2(x) }
 
 /// How to quantize the factors of a butterfly chain (hal-04125381, §7).
 public enum ButterflyMethod: String, CaseIterable, Sendable, CustomStringConvertible {
@@ -168,8 +176,9 @@ public enum ButterflyQuantizer {
                             continue
                         }
                         guard let r = try? RankOne.quantizeKeepingY(x: xs, grid: grid) else { return false }
-                        for (t, j) in cs.enumerated() { ox[j] = r.xHat[t] }
-                        om[i] = r.mu
+                        let (xh, m) = canonicalScaling(xs, r.xHat, r.mu, grid: grid)
+                        for (t, j) in cs.enumerated() { ox[j] = xh[t] }
+                        om[i] = m
                     }
                     return true
                 }
@@ -177,6 +186,56 @@ public enum ButterflyQuantizer {
         }
         if failed { throw ButterflyError.notFinite("a rank-one subproblem failed") }
         return (qx, mu)
+    }
+
+    /// Among the rescalings s·x̂ that stay on the grid (each has exactly the same cosine with x, so each is an
+    /// optimum of the left step), picks the one with the fewest significant bits in all, then the one with μ
+    /// closest to 1 (|log₂ μ| smallest). Candidates: x̂ divided by one of its entries (making that entry ±1), and
+    /// x̂ itself, each times the power of two that brings μ nearest to 1 (or the nearest power that stays on a
+    /// bounded grid).
+    ///
+    /// Why: the rank-one solver breaks exact ties by its sweep order, which can return x̂ = 5·2⁻⁹·(1, 1) for
+    /// x = (1, 1)/√2. That choice is optimal for the step, but μ = 1/(5·2⁻⁹·√2) then carries a factor 5 into the
+    /// next factor, and the next ones drift in scale (to underflow on bounded formats). With this rule,
+    /// representable factors (Hadamard, Walsh–Hadamard) stay exact and x̂ keeps x's scale.
+    ///
+    /// Complexity: O(m²) for m nonzeros (m = 2 in a square-dyadic chain).
+    static func canonicalScaling(_ x: [Double], _ xh: [Double], _ mu: Double,
+                                 grid: any NumberGrid) -> ([Double], Double) {
+        let nz = xh.indices.filter { xh[$0] != 0 }
+        guard !nz.isEmpty else { return (xh, mu) }
+        func bits(_ v: [Double]) -> Int {
+            v.reduce(0) { acc, e in
+                e == 0 ? acc : acc + 53 - (e.significandBitPattern == 0 ? 52 : e.significandBitPattern.trailingZeroBitCount)
+            }
+        }
+        func muOf(_ v: [Double]) -> Double {
+            var num = 0.0, den = 0.0
+            for i in v.indices { num += x[i] * v[i]; den += v[i] * v[i] }
+            return num / den
+        }
+        var best = xh, bestMu = mu, bestBits = bits(xh), bestDist = abs(libmLog2(abs(mu)))
+        var bases: [[Double]] = [xh]
+        for j in nz { let p = abs(xh[j]); bases.append(xh.map { $0 / p }) }
+        for base in bases {
+            guard base.allSatisfy({ $0.isFinite }) else { continue }
+            let m0 = muOf(base)
+            guard m0.isFinite, m0 != 0 else { continue }
+            let e0 = Int(libmLog2(abs(m0)).rounded())
+            for step in 0..<9 {
+                let e = e0 + (step % 2 == 0 ? step / 2 : -(step + 1) / 2)
+                let scale = Double(sign: .plus, exponent: e, significand: 1)
+                let cand = base.map { $0 * scale }
+                guard cand.allSatisfy({ $0.isFinite && grid.round($0) == $0 }),
+                      nz.allSatisfy({ cand[$0] != 0 }) else { continue }
+                let m = m0 / scale, b = bits(cand), dist = abs(libmLog2(abs(m)))
+                if b < bestBits || (b == bestBits && dist < bestDist) {
+                    best = cand; bestMu = m; bestBits = b; bestDist = dist
+                }
+                break
+            }
+        }
+        return (best, bestMu)
     }
 
     /// Splits 0..<count into `threads` contiguous ranges run concurrently; returns true if any `body` returned

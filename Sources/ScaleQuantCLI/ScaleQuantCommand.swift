@@ -4,11 +4,12 @@ import ScaleQuant
 /// The `scalequant` command: a thin layer over the ScaleQuant library. Each subcommand lives in its own file and
 /// keeps its logic in a `render` function that returns the text `run()` prints, so tests can call it directly.
 public struct ScaleQuantCommand: ParsableCommand {
-    /// Name, abstract and the subcommands (`demo`, `formats`, `round`).
+    /// Name, abstract and the subcommands (`demo`, `formats`, `round`, `butterfly`, `experiment`).
     public static let configuration = CommandConfiguration(
         commandName: "scalequant",
         abstract: "Optimal, rescaling-aware quantization of ReLU networks and their linear building blocks.",
-        subcommands: [DemoCommand.self, FormatsCommand.self, RoundCommand.self]
+        subcommands: [DemoCommand.self, FormatsCommand.self, RoundCommand.self, ButterflyCommand.self,
+                      ExperimentCommand.self]
     )
 
     /// Creates the root command (ArgumentParser fills it in when parsing).

@@ -14,7 +14,7 @@ struct ExperimentButterflyCommand: ParsableCommand {
             (hal-04125381 Alg. 7.2), l2r and r2l (Alg. 7.3). Errors are exact relative Frobenius errors of the \
             product, averaged over the draws. "bits saved" = p* - p, where p* is the precision at which RTN's \
             mean error (log-linearly interpolated in p) equals the method's error at p (* = extrapolated). Then \
-            the orthonormal DCT-II of each --dct-sizes is factored by the hierarchical butterfly algorithm and \
+            the orthonormal DCT-II C of each --dct-sizes (and C with its rows in bit-reversed order) is factored by the hierarchical butterfly algorithm and \
             quantized with every method to --dct-formats. Writes butterfly_random.csv, butterfly_dct.csv and \
             butterfly_N<N>.svg (error vs p, log scale) into --out.
             """
@@ -121,13 +121,14 @@ struct ExperimentButterflyCommand: ParsableCommand {
         try csv.write(toFile: csvPath, atomically: true, encoding: .utf8)
         files.insert(csvPath, at: 0)
         if !result.dct.isEmpty {
-            var table = TextTable(headers: ["DCT-II N", "factorization error", "format", "method", "error vs chain",
-                                            "error vs DCT"], rightAligned: [true, true, false, false, true, true])
-            var dcsv = "N,factorization_error,format,method,error_vs_chain,error_vs_dct\n"
+            var table = TextTable(headers: ["DCT-II N", "rows", "factorization error", "format", "method", "error vs chain",
+                                            "error vs DCT"], rightAligned: [true, false, true, false, false, true, true])
+            var dcsv = "N,rows,factorization_error,format,method,error_vs_chain,error_vs_dct\n"
             for r in result.dct {
-                table.rows.append([String(r.size), sci3(r.factorizationError), r.format, r.method.rawValue,
+                let rows = r.rowsBitReversed ? "bitrev" : "natural"
+                table.rows.append([String(r.size), rows, sci3(r.factorizationError), r.format, r.method.rawValue,
                                    sci3(r.errorVsChain), sci3(r.errorVsMatrix)])
-                dcsv += "\(r.size),\(r.factorizationError),\(r.format),\(r.method),\(r.errorVsChain),\(r.errorVsMatrix)\n"
+                dcsv += "\(r.size),\(rows),\(r.factorizationError),\(r.format),\(r.method),\(r.errorVsChain),\(r.errorVsMatrix)\n"
             }
             text += "\n" + table.rendered() + "\n"
             let path = out + "/butterfly_dct.csv"

@@ -53,6 +53,9 @@ public enum ButterflyExperiment {
     public struct DCTRow: Sendable {
         /// Size N.
         public var size: Int
+        /// Whether the factored matrix is P·C with P the bit-reversal permutation of the rows (C's rows in
+        /// bit-reversed order), rather than C itself.
+        public var rowsBitReversed: Bool
         /// ‖C − ΠB‖_F/‖C‖_F of the butterfly factorization of the DCT-II matrix C.
         public var factorizationError: Double
         /// The format name.
@@ -84,18 +87,17 @@ public enum ButterflyExperiment {
         let methods = ButterflyMethod.allCases
         for n in config.sizes {
             let chains = try (0..<config.draws).map { try ButterflyChain.random(n, seed: config.seed &+ UInt64(n) << 20 &+ UInt64($0)) }
-            let refs = chains.map { $0.dense() }
             var sums = [[Double]](repeating: [Double](repeating: 0, count: methods.count), count: config.precisions.count)
             var times = sums
             for (pi, p) in config.precisions.enumerated() {
                 let grid = try FloatFormat.idealized(precision: p)
-                for (c, chain) in chains.enumerated() {
+                for chain in chains {
                     for (mi, m) in methods.enumerated() {
                         let clock = ContinuousClock()
                         var q = chain
                         let t = try clock.measure { q = try ButterflyQuantizer.quantize(chain, grid: grid, method: m, threads: config.threads) }
                         times[pi][mi] += (Double(t.components.seconds) + Double(t.components.attoseconds) * 1e-18) / Double(config.draws)
-                        sums[pi][mi] += ButterflyMetrics.relativeError(refs[c], q.dense()) / Double(config.draws)
+                        sums[pi][mi] += ButterflyMetrics.relativeError(chain, q, threads: config.threads) / Double(config.draws)
                     }
                 }
             }
@@ -112,16 +114,18 @@ public enum ButterflyExperiment {
         }
         var dct: [DCTRow] = []
         for n in config.dctSizes {
-            let c = dct2(n)
-            let f = try ButterflyFactorization(matrix: c, size: n)
-            let ref = f.chain.dense()
-            for name in config.dctFormats {
-                let grid = try FormatCatalog.grid(named: name)
-                for m in methods {
-                    let q = try ButterflyQuantizer.quantize(f.chain, grid: grid, method: m, threads: config.threads).dense()
-                    dct.append(DCTRow(size: n, factorizationError: f.relativeError, format: name, method: m,
-                                      errorVsChain: ButterflyMetrics.relativeError(ref, q),
-                                      errorVsMatrix: ButterflyMetrics.relativeError(c, q)))
+            for bitReversed in [false, true] {
+                let c = bitReversed ? bitReversingRows(dct2(n), n) : dct2(n)
+                let f = try ButterflyFactorization(matrix: c, size: n)
+                for name in config.dctFormats {
+                    let grid = try FormatCatalog.grid(named: name)
+                    for m in methods {
+                        let q = try ButterflyQuantizer.quantize(f.chain, grid: grid, method: m, threads: config.threads)
+                        dct.append(DCTRow(size: n, rowsBitReversed: bitReversed, factorizationError: f.relativeError,
+                                          format: name, method: m,
+                                          errorVsChain: ButterflyMetrics.relativeError(f.chain, q, threads: config.threads),
+                                          errorVsMatrix: ButterflyMetrics.relativeError(dense: c, chain: q)))
+                    }
                 }
             }
         }
@@ -150,6 +154,20 @@ public enum ButterflyExperiment {
         let (p1, y1) = useLast ? pts[pts.count - 1] : pts[1]
         guard y1 != y0 else { return nil }
         return (p0 + (target - y0) / (y1 - y0) * (p1 - p0), true)
+    }
+
+    /// The row-major n × n matrix whose row i is row bitreverse(i) of `m` (n a power of two).
+    ///
+    /// Complexity: O(n²).
+    public static func bitReversingRows(_ m: [Double], _ n: Int) -> [Double] {
+        let l = n.trailingZeroBitCount
+        var out = m
+        for i in 0..<n {
+            var r = 0
+            for b in 0..<l where i & (1 << b) != 0 { r |= 1 << (l - 1 - b) }
+            for j in 0..<n { out[i * n + j] = m[r * n + j] }
+        }
+        return out
     }
 
     /// The orthonormal DCT-II matrix of size n, row-major: C[k, j] = α_k cos(π(2j + 1)k / (2n)), α₀ = √(1/n),

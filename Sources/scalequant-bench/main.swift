@@ -10,6 +10,7 @@ import Darwin
 let benchmarks: [Benchmark] = [
     RoundingBenchmark.benchmark,
     RankOneBenchmark.benchmark,
+    ButterflyBenchmark.benchmark,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -45,7 +45,7 @@ public enum ButterflyExperiment {
         public var bitsSaved: Double?
         /// Whether p* lies outside the measured precisions (linear extrapolation of the end segment).
         public var extrapolated: Bool
-        /// Mean seconds per quantization.
+        /// Mean seconds per quantization (one thread; draws run concurrently on ``Configuration/threads``).
         public var seconds: Double
     }
 
@@ -87,17 +87,43 @@ public enum ButterflyExperiment {
         let methods = ButterflyMethod.allCases
         for n in config.sizes {
             let chains = try (0..<config.draws).map { try ButterflyChain.random(n, seed: config.seed &+ UInt64(n) << 20 &+ UInt64($0)) }
-            var sums = [[Double]](repeating: [Double](repeating: 0, count: methods.count), count: config.precisions.count)
+            // Draws run in parallel (each on one thread); per-draw results are summed in draw order afterwards,
+            // so the figures do not depend on the thread count.
+            let np = config.precisions.count, nm = methods.count
+            var errs = [Double](repeating: 0, count: config.draws * np * nm)
+            var secs = errs
+            let grids = try config.precisions.map { try FloatFormat.idealized(precision: $0) }
+            let failed = errs.withUnsafeMutableBufferPointer { e in
+                secs.withUnsafeMutableBufferPointer { t in
+                    ButterflyQuantizer.parallelRanges(config.draws, threads: config.threads) { range in
+                        for c in range {
+                            for (pi, grid) in grids.enumerated() {
+                                for (mi, m) in methods.enumerated() {
+                                    let clock = ContinuousClock()
+                                    var q = chains[c]
+                                    var ok = true
+                                    let d = clock.measure {
+                                        do { q = try ButterflyQuantizer.quantize(chains[c], grid: grid, method: m, threads: 1) } catch { ok = false }
+                                    }
+                                    if !ok { return false }
+                                    let k = (c * np + pi) * nm + mi
+                                    t[k] = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+                                    e[k] = ButterflyMetrics.relativeError(chains[c], q, threads: 1)
+                                }
+                            }
+                        }
+                        return true
+                    }
+                }
+            }
+            if failed { throw ButterflyError.notFinite("a quantization failed") }
+            var sums = [[Double]](repeating: [Double](repeating: 0, count: nm), count: np)
             var times = sums
-            for (pi, p) in config.precisions.enumerated() {
-                let grid = try FloatFormat.idealized(precision: p)
-                for chain in chains {
-                    for (mi, m) in methods.enumerated() {
-                        let clock = ContinuousClock()
-                        var q = chain
-                        let t = try clock.measure { q = try ButterflyQuantizer.quantize(chain, grid: grid, method: m, threads: config.threads) }
-                        times[pi][mi] += (Double(t.components.seconds) + Double(t.components.attoseconds) * 1e-18) / Double(config.draws)
-                        sums[pi][mi] += ButterflyMetrics.relativeError(chain, q, threads: config.threads) / Double(config.draws)
+            for c in 0..<config.draws {
+                for pi in 0..<np {
+                    for mi in 0..<nm {
+                        sums[pi][mi] += errs[(c * np + pi) * nm + mi] / Double(config.draws)
+                        times[pi][mi] += secs[(c * np + pi) * nm + mi] / Double(config.draws)
                     }
                 }
             }

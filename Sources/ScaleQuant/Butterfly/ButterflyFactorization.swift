@@ -15,8 +15,8 @@ public struct ButterflyFactorization: Sendable {
 
     /// Factors the row-major N × N matrix `matrix` (N = 2^L ≥ 2) and measures the error of the product.
     ///
-    /// - Complexity: O(N²·√N) for the Gram matrices of the top-level blocks (plus the power iterations, O(N·√N²)
-    ///   each), less for the lower levels; the dense error check costs O(N²·L).
+    /// - Complexity: O(N²·√N) for the N top-level blocks of size about √N × √N (Gram matrix, six squarings, power
+    ///   iterations of O(N) each), less for the lower levels; the dense error check costs O(N²·L).
     /// - Throws: ``ButterflyError`` if the count is not N², N is not a power of two ≥ 2, or an entry is not
     ///   finite.
     public init(matrix: [Double], size n: Int) throws {
@@ -104,18 +104,22 @@ struct RankOneWorkspace {
     /// (x, y) with x·yᵀ the best rank-one approximation of the row-major `rows` × `columns` block, balanced
     /// (‖x‖ = ‖y‖ = √σ₁). Zero vectors for a zero block.
     ///
-    /// The top singular vector on the smaller side is the top eigenvector of the Gram matrix, found by repeated
-    /// squaring (G^(2^6), normalized) for a start vector, then power iteration on G until the iterate stops moving.
+    /// The top singular vector on the smaller side is the top eigenvector of the Gram matrix (power iteration,
+    /// with repeated squaring G^64 for a better start when the gap is small).
     mutating func bestRankOne(_ blk: [Double], rows: Int, columns: Int) -> ([Double], [Double]) {
         let onRight = columns <= rows
         let k = onRight ? columns : rows
         // G = BᵀB (k = columns) or BBᵀ (k = rows).
-        for p in 0..<k {
-            for q in p..<k {
-                var sum = 0.0
-                if onRight { for r in 0..<rows { sum += blk[r * columns + p] * blk[r * columns + q] } }
-                else { for c in 0..<columns { sum += blk[p * columns + c] * blk[q * columns + c] } }
-                gram[p * k + q] = sum; gram[q * k + p] = sum
+        blk.withUnsafeBufferPointer { b in
+            gram.withUnsafeMutableBufferPointer { g in
+                for p in 0..<k {
+                    for q in p..<k {
+                        var sum = 0.0
+                        if onRight { for r in 0..<rows { sum += b[r * columns + p] * b[r * columns + q] } }
+                        else { for c in 0..<columns { sum += b[p * columns + c] * b[q * columns + c] } }
+                        g[p * k + q] = sum; g[q * k + p] = sum
+                    }
+                }
             }
         }
         let v = topEigenvector(k)
@@ -135,43 +139,68 @@ struct RankOneWorkspace {
     }
 
     /// The unit top eigenvector of the PSD matrix in `gram` (k × k), or nil if it is zero.
+    ///
+    /// Power iteration from the column of G with the largest diagonal entry; if it has not settled after 40 steps
+    /// (a small spectral gap), restart from a column of G^64 (six normalized squarings) and iterate up to 500 steps.
     private mutating func topEigenvector(_ k: Int) -> [Double]? {
         var trace = 0.0
         for i in 0..<k { trace += gram[i * k + i] }
         guard trace > 0 else { return nil }
         if k == 1 { return [1] }
-        for i in 0..<(k * k) { power[i] = gram[i] / trace }
-        for _ in 0..<6 {
-            var t = 0.0
-            for i in 0..<k {
-                for j in 0..<k {
-                    var s = 0.0
-                    for q in 0..<k { s += power[i * k + q] * power[q * k + j] }
-                    tmp[i * k + j] = s
-                }
-                t += tmp[i * k + i]
-            }
-            guard t > 0 else { break }
-            for i in 0..<(k * k) { power[i] = tmp[i] / t }
-        }
         var best = 0
-        for i in 1..<k where power[i * k + i] > power[best * k + best] { best = i }
-        var v = (0..<k).map { power[$0 * k + best] }
+        for i in 1..<k where gram[i * k + i] > gram[best * k + best] { best = i }
+        var v = (0..<k).map { gram[$0 * k + best] }
         normalize(&v)
-        var next = v
-        for _ in 0..<500 {
-            for i in 0..<k {
-                var s = 0.0
-                for q in 0..<k { s += gram[i * k + q] * v[q] }
-                next[i] = s
+        if iterate(&v, k, steps: 40) { return v }
+        power.withUnsafeMutableBufferPointer { pw in
+            tmp.withUnsafeMutableBufferPointer { tm in
+                gram.withUnsafeBufferPointer { g in
+                    for i in 0..<(k * k) { pw[i] = g[i] / trace }
+                    for _ in 0..<6 {
+                        var t = 0.0
+                        for i in 0..<k {
+                            for j in 0..<k { tm[i * k + j] = 0 }
+                            for q in 0..<k {
+                                let a = pw[i * k + q]
+                                if a == 0 { continue }
+                                for j in 0..<k { tm[i * k + j] += a * pw[q * k + j] }
+                            }
+                            t += tm[i * k + i]
+                        }
+                        guard t > 0 else { break }
+                        for i in 0..<(k * k) { pw[i] = tm[i] / t }
+                    }
+                }
             }
-            guard normalize(&next) else { return v }
+        }
+        best = 0
+        for i in 1..<k where power[i * k + i] > power[best * k + best] { best = i }
+        v = (0..<k).map { power[$0 * k + best] }
+        guard normalize(&v) else { return nil }
+        _ = iterate(&v, k, steps: 500)
+        return v
+    }
+
+    /// Up to `steps` power iterations v ← Gv/‖Gv‖; true once the iterate stops moving (‖Δv‖² < 1e-30).
+    private func iterate(_ v: inout [Double], _ k: Int, steps: Int) -> Bool {
+        var next = v
+        for _ in 0..<steps {
+            gram.withUnsafeBufferPointer { g in
+                v.withUnsafeBufferPointer { vv in
+                    for i in 0..<k {
+                        var s = 0.0
+                        for q in 0..<k { s += g[i * k + q] * vv[q] }
+                        next[i] = s
+                    }
+                }
+            }
+            guard normalize(&next) else { return true }
             var change = 0.0
             for i in 0..<k { change += (next[i] - v[i]) * (next[i] - v[i]) }
             swap(&v, &next)
-            if change < 1e-30 { break }
+            if change < 1e-30 { return true }
         }
-        return v
+        return false
     }
 
     @discardableResult

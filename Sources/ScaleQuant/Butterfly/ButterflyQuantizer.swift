@@ -119,7 +119,8 @@ public enum ButterflyQuantizer {
 
     /// The optimal quantization of the pair (X, Y) (Algorithm 7.1 with both sides rounded): for every i, the
     /// nonzeros of X[:,i] and Y[i,:] are replaced by the exact minimizer of ‖xyᵀ − x̂ŷᵀ‖_F over the grid
-    /// (``RankOne/quantize(x:y:grid:gridY:)``). Minimizes ‖XY − X̂Ŷ‖_F over all X̂, Ŷ on the grid with X's and Y's
+    /// (``RankOne/quantize(x:y:grid:gridY:)``; for a bounded float format, the F_p solution rebalanced into the
+    /// format when it fits, which is then provably the same optimum: see `ButterflyRankOne`). Minimizes ‖XY − X̂Ŷ‖_F over all X̂, Ŷ on the grid with X's and Y's
     /// supports when the factors are chainable (disjoint rank-one supports).
     ///
     /// - Complexity: X.columnCount rank-one problems of sizes b_X × c_Y.
@@ -131,6 +132,7 @@ public enum ButterflyQuantizer {
         }
         guard x.isFinite, y.isFinite else { throw ButterflyError.notFinite("the pair has NaN or infinite values") }
         var qx = x, qy = y
+        let solver = ButterflyRankOne(grid: grid)
         let failed = qx.values.withUnsafeMutableBufferPointer { ox in
             qy.values.withUnsafeMutableBufferPointer { oy in
                 parallelRanges(x.columnCount, threads: threads) { range in
@@ -141,7 +143,7 @@ public enum ButterflyQuantizer {
                         if xs.allSatisfy({ $0 == 0 }) || ys.allSatisfy({ $0 == 0 }) {
                             xh = grid.round(xs); yh = grid.round(ys)
                         } else {
-                            guard let r = try? RankOne.quantize(x: xs, y: ys, grid: grid) else { return false }
+                            guard let r = try? solver.pair(xs, ys) else { return false }
                             xh = r.xHat; yh = r.yHat
                         }
                         for (t, j) in cs.enumerated() { ox[j] = xh[t] }
@@ -164,6 +166,7 @@ public enum ButterflyQuantizer {
                                     threads: Int = 2) throws -> (KSFactor, mu: [Double]) {
         var qx = x
         var mu = [Double](repeating: 0, count: x.columnCount)
+        let solver = ButterflyRankOne(grid: grid)
         let failed = qx.values.withUnsafeMutableBufferPointer { ox in
             mu.withUnsafeMutableBufferPointer { om in
                 parallelRanges(x.columnCount, threads: threads) { range in
@@ -175,7 +178,7 @@ public enum ButterflyQuantizer {
                             om[i] = 0
                             continue
                         }
-                        guard let r = try? RankOne.quantizeKeepingY(x: xs, grid: grid) else { return false }
+                        guard let r = try? solver.keepingY(xs) else { return false }
                         let (xh, m) = canonicalScaling(xs, r.xHat, r.mu, grid: grid)
                         for (t, j) in cs.enumerated() { ox[j] = xh[t] }
                         om[i] = m

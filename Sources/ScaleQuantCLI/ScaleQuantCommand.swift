@@ -9,7 +9,8 @@ public struct ScaleQuantCommand: ParsableCommand {
         commandName: "scalequant",
         abstract: "Optimal, rescaling-aware quantization of ReLU networks and their linear building blocks.",
         subcommands: [DemoCommand.self, FormatsCommand.self, RoundCommand.self, Rank1Command.self,
-                      PathnormCommand.self, CompareCommand.self, QuantizeCommand.self, ExperimentCommand.self]
+                      ButterflyCommand.self, PathnormCommand.self, CompareCommand.self, QuantizeCommand.self,
+                      ExperimentCommand.self]
     )
 
     /// Creates the root command (ArgumentParser fills it in when parsing).

@@ -14,6 +14,7 @@ MemoryTuning.keepFreedMemory()
 let benchmarks: [Benchmark] = [
     RoundingBenchmark.benchmark,
     RankOneBenchmark.benchmark,
+    ButterflyBenchmark.benchmark,
     NetworkBenchmark.benchmark,
 ]
 

@@ -250,9 +250,3 @@ public enum ButterflyQuantizer {
         }
     }
 }
-
-/// Hands a value to concurrent iterations that touch disjoint parts of it.
-private struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}

@@ -48,7 +48,7 @@ extension NetworkQuantizer {
                 var failures = [(any Error)?](repeating: nil, count: layer.outputs)
                 solutions.withUnsafeMutableBufferPointer { sp in
                     failures.withUnsafeMutableBufferPointer { fp in
-                        let sb = UncheckedSendableBox(sp), fb = UncheckedSendableBox(fp)
+                        let sb = UncheckedBox(sp), fb = UncheckedBox(fp)
                         parallelFor(layer.outputs) { i in
                             var b = layer.incoming(i)
                             for k in 0..<n { b[k] *= F[k] }

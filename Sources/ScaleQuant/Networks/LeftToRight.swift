@@ -28,8 +28,8 @@ extension NetworkQuantizer {
             rows.withUnsafeMutableBufferPointer { rp in
                 columns.withUnsafeMutableBufferPointer { cp in
                     mus.withUnsafeMutableBufferPointer { mp in
-                        let r = UncheckedSendableBox(rp), c = UncheckedSendableBox(cp), m = UncheckedSendableBox(mp)
-                        let err = UncheckedSendableBox(fp)
+                        let r = UncheckedBox(rp), c = UncheckedBox(cp), m = UncheckedBox(mp)
+                        let err = UncheckedBox(fp)
                         parallelFor(layer.outputs) { i in
                             do {
                                 let y = layer.incoming(i)

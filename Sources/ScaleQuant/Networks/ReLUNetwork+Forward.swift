@@ -1,29 +1,5 @@
 import Dispatch
 
-/// Runs `body(i)` for i in 0..<count on up to two threads (the machine this was written for has two cores).
-/// `body` must only touch disjoint data per index.
-@inline(__always)
-func parallelFor(_ count: Int, threads: Int = 2, _ body: (Int) -> Void) {
-    if count <= 1 || threads <= 1 {
-        for i in 0..<count { body(i) }
-        return
-    }
-    withoutActuallyEscaping(body) { work in
-        let box = UncheckedSendableBox(work)
-        let chunks = min(threads, count)
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            var i = c
-            while i < count { box.value(i); i += chunks }
-        }
-    }
-}
-
-/// Carries a non-Sendable closure or pointer into `concurrentPerform`; callers guarantee disjoint access.
-struct UncheckedSendableBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
-
 extension ReLUNetwork {
     /// The network function on a batch: `input` is row-major `batch × inputSize`, the result row-major
     /// `batch × outputSize`.
@@ -44,7 +20,7 @@ extension ReLUNetwork {
                 next.withUnsafeMutableBufferPointer { y in
                     layer.weight.withUnsafeBufferPointer { w in
                         layer.bias.withUnsafeBufferPointer { b in
-                            let px = UncheckedSendableBox(x), py = UncheckedSendableBox(y)
+                            let px = UncheckedBox(x), py = UncheckedBox(y)
                             let work = batch * layer.weight.count
                             let blocks = work > (1 << 18) ? max(1, min(8, batch / 4)) : 1
                             let per = (batch + blocks - 1) / blocks

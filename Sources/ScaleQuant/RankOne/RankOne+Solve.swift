@@ -29,7 +29,7 @@ extension RankOne {
             best = runSweep(sweep, ExactResponse(energy: energy), prepared: nil)
         } else if gx.maxFinite == .infinity && gx.smallestPositive == 0 {
             // F_p: a single binade on each side; tabulate y while the x breakpoints are generated and sorted.
-            let k = sweep.binadesToVisit(response: ExactResponse(energy: 1))[0]
+            let k = Int((sigma.max()! / rho.max()!).squareRoot().exponent)  // balanced magnitudes
             let (response, prepared) = parallelPair({ GridResponse(grid: gy, sigma: sigma, weight: dw) },
                                                     { sweep.prepare(binade: k) })
             best = runSweep(sweep, response, prepared: prepared)
@@ -66,18 +66,28 @@ extension RankOne {
         let binades = sweep.binadesToVisit(response: response)
         let results: [ScaleSweep<X>.Best]
         if binades.count == 1 {
-            let p = prepared ?? sweep.prepare(binade: binades[0])
+            let p = prepared.flatMap { $0.binade == binades[0] ? $0 : nil } ?? sweep.prepare(binade: binades[0])
             results = [sweep.sweepAll(p, response: response, parallel: true)]
         } else {
             results = parallelMap(binades.count) { t in
                 sweep.sweepAll(sweep.prepare(binade: binades[t]), response: response, parallel: false)
             }
         }
+        // The lowest objective; states equal to it within rounding (exact copies, or several exact solutions)
+        // are separated by balance, so that the answer does not drift to extreme exponents.
         var best = ScaleSweep<X>.Best()
+        var bestImbalance = Double.infinity
         var pieces = 0
         for b in results {
             pieces += b.pieces
-            if b.binade != nil && b.objective < best.objective { best = b }
+            guard b.binade != nil else { continue }
+            let tolerance = 8 * Double.ulpOfOne * Swift.max(abs(b.objective), abs(best.objective))
+            let imbalance = sweep.imbalance(lambda: b.lambda, mu: b.mu, response: response)
+            if b.objective < best.objective - tolerance
+                || (b.objective <= best.objective + tolerance && imbalance < bestImbalance) {
+                best = b
+                bestImbalance = imbalance
+            }
         }
         best.pieces = pieces
         return best

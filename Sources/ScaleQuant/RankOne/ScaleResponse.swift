@@ -9,6 +9,11 @@ protocol ScaleResponse: Sendable {
     func evaluate(_ mu: Double, hint: inout Int) -> (a: Double, b: Double)
     /// Whether the binade [2^j, 2^(j+1)) of μ is regular (see the type's documentation).
     func isRegular(binade j: Int) -> Bool
+    /// The binade of λ where max|x̂| ≈ λ·rhoMax and max|ŷ| ≈ μ·max|s| ≈ max|s|/λ balance (the scale that the
+    /// choice among equally good copies prefers).
+    func balancedBinade(rhoMax: Double) -> Int
+    /// log2 of max|ŷ| at scale μ, for the tie-break between equally good states.
+    func logMagnitude(mu: Double) -> Double
 }
 
 /// The response of an unrounded y (the "keep y exact" variant of left-to-right butterfly quantization):
@@ -19,6 +24,10 @@ struct ExactResponse: ScaleResponse {
     @inline(__always)
     func evaluate(_ mu: Double, hint: inout Int) -> (a: Double, b: Double) { (mu * energy, mu * mu * energy) }
     func isRegular(binade j: Int) -> Bool { true }
+    /// y is not rounded: balance means max|x̂| in [1, 2).
+    func balancedBinade(rhoMax: Double) -> Int { Int((1 / rhoMax).exponent) }
+    /// The unrounded side imposes no magnitude: only x̂'s own scale counts.
+    func logMagnitude(mu: Double) -> Double { 0 }
 }
 
 /// The response of y rounded to a grid: A and B are piecewise constant in μ with a breakpoint wherever some
@@ -149,6 +158,13 @@ struct GridResponse: ScaleResponse {
         }
         return (keys, av, bv)
     }
+
+    func balancedBinade(rhoMax: Double) -> Int {
+        guard sigmaMax > 0 else { return Int((1 / rhoMax).exponent) }
+        return Int((sigmaMax / rhoMax).squareRoot().exponent)
+    }
+
+    func logMagnitude(mu: Double) -> Double { Double((mu * sigmaMax).exponent) }
 
     func isRegular(binade j: Int) -> Bool {
         guard let r = regularCheck, sigmaMax > 0 else { return false }

@@ -30,12 +30,17 @@ struct ScaleSweep<G: NumberGrid> {
     }
 
     /// The binades of λ to visit, given the y side's regularity.
+    ///
+    /// Of the binades that are exact copies of one another (both sides regular), the one where x̂ and ŷ have
+    /// balanced magnitudes is kept (``ScaleResponse/balancedBinade(rhoMax:)``): every copy has the same error, and a
+    /// balanced one keeps later steps (butterfly factors, network layers) away from underflow and overflow.
     func binadesToVisit(response: some ScaleResponse) -> [Int] {
         guard let rhoMax = rho.max(), let rhoMin = rho.min(), rhoMax > 0 else { return [] }
+        let target = response.balancedBinade(rhoMax: rhoMax)
         let regular = grid.regularRange
         if grid.maxFinite == .infinity && grid.smallestPositive == 0 {
             // F_p: every binade is a copy of any other.
-            return [Int((1 / rhoMax).exponent)]
+            return [target]
         }
         let first = grid.smallestPositive / 2
         let last = grid.nextDown(grid.maxFinite) / 2 + grid.maxFinite / 2
@@ -44,7 +49,7 @@ struct ScaleSweep<G: NumberGrid> {
         let u = grid.unitRoundoff
         let c1 = (1 - u) / ((1 + u) * (1 + u)), c2 = (1 + u) / ((1 - u) * (1 - u))
         var out: [Int] = []
-        var tookRegular = false
+        var copies: [Int] = []
         for k in kLo...kHi {
             let lo = Double(sign: .plus, exponent: k, significand: 1)
             var xRegular = false
@@ -52,15 +57,24 @@ struct ScaleSweep<G: NumberGrid> {
             if xRegular {
                 // μ ∈ [c1/(2·lo), c2/lo]: the y binades it can fall into.
                 let jLo = Int((c1 / (2 * lo)).exponent), jHi = Int((c2 / lo).exponent)
-                let ySafe = (jLo...jHi).allSatisfy { response.isRegular(binade: $0) }
-                if ySafe {
-                    if tookRegular { continue }
-                    tookRegular = true
+                if (jLo...jHi).allSatisfy({ response.isRegular(binade: $0) }) {
+                    copies.append(k)
+                    continue
                 }
             }
             out.append(k)
         }
+        if let keep = copies.min(by: { abs($0 - target) < abs($1 - target) }) {
+            out.append(keep)
+            out.sort()
+        }
         return out
+    }
+
+    /// How far a state is from balanced magnitudes, |log2 max|x̂| − log2 max|ŷ|| (for the final tie-break).
+    func imbalance(lambda: Double, mu: Double, response: some ScaleResponse) -> Double {
+        guard let rhoMax = rho.max(), lambda > 0, mu > 0 else { return .infinity }
+        return abs(Double((lambda * rhoMax).exponent) - response.logMagnitude(mu: mu))
     }
 
     /// The state at the start of binade k (ties rounded down) and its sums.
@@ -117,12 +131,30 @@ struct ScaleSweep<G: NumberGrid> {
             (s, n) = sums(g)
         }
         var bestF = 0.0, bestMu = 0.0, bestStep = -1
+        // States within `tie` of the best are separated by balance (see `imbalance`): exact answers often come in
+        // many equally good scalings, and an extreme one underflows in later steps.
+        var tie = 0.0, bestImbalance = Double.infinity
+        let rhoMax = rho.max() ?? 1
+        let lo = Double(sign: .plus, exponent: p.binade, significand: 1)
+        @inline(__always) func imbalanceAt(_ t: Int, _ mu: Double) -> Double {
+            let lambda = t == 0 ? lo : p.entries[t - 1].key
+            return abs(Double((lambda * rhoMax).exponent) - response.logMagnitude(mu: mu))
+        }
+        @inline(__always) func consider(_ f: Double, _ t: Int, _ mu: Double) {
+            if f < bestF - tie {
+                bestF = f; bestStep = t; bestMu = mu
+                tie = 8 * Double.ulpOfOne * abs(f)
+                bestImbalance = imbalanceAt(t, mu)
+            } else if f <= bestF + tie && bestStep >= 0 {
+                let imb = imbalanceAt(t, mu)
+                if imb < bestImbalance { bestF = Swift.min(f, bestF); bestStep = t; bestMu = mu; bestImbalance = imb }
+            }
+        }
         var hint = 0
         if n > 0 {
             let mu = s / n
             let (a, b) = response.evaluate(mu, hint: &hint)
-            let f = -2 * s * a + n * b
-            if f < bestF { bestF = f; bestStep = range.lowerBound; bestMu = mu }
+            consider(-2 * s * a + n * b, range.lowerBound, mu)
         }
         let first = range.lowerBound, last = range.upperBound - 1
         var sc = CompensatedSum(), nc = CompensatedSum()
@@ -143,7 +175,7 @@ struct ScaleSweep<G: NumberGrid> {
                                 let mu = s / n
                                 let (a, b) = response.evaluate(mu, hint: &hint)
                                 let f = -2 * s * a + n * b
-                                if f < bestF { bestF = f; bestStep = t &+ 1; bestMu = mu }
+                                if f <= bestF + tie { consider(f, t &+ 1, mu) }
                             }
                         }
                     }
@@ -153,7 +185,6 @@ struct ScaleSweep<G: NumberGrid> {
         var best = Best()
         best.pieces = range.count
         if bestStep >= 0 {
-            let lo = Double(sign: .plus, exponent: p.binade, significand: 1)
             let count = p.entries.count
             best.objective = bestF
             best.mu = bestMu

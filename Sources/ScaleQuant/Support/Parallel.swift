@@ -36,6 +36,24 @@ public func parallelPair<A, B>(_ a: () -> A, _ b: () -> B) -> (A, B) {
     return (pa.pointee!, pb.pointee!)
 }
 
+/// Runs `body(i)` for i in 0..<count on up to two threads (the machine this was written for has two cores).
+/// `body` must only touch disjoint data per index.
+@inline(__always)
+func parallelFor(_ count: Int, threads: Int = 2, _ body: (Int) -> Void) {
+    if count <= 1 || threads <= 1 {
+        for i in 0..<count { body(i) }
+        return
+    }
+    withoutActuallyEscaping(body) { work in
+        let box = UncheckedBox(work)
+        let chunks = min(threads, count)
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            var i = c
+            while i < count { box.value(i); i += chunks }
+        }
+    }
+}
+
 /// Carries a non-Sendable value into a concurrent region whose accesses the caller keeps disjoint.
 struct UncheckedBox<T>: @unchecked Sendable {
     let value: T

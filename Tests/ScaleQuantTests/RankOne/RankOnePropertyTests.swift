@@ -116,3 +116,21 @@ struct RankOnePropertyTests {
         #expect(throws: RankOneError.self) { try RankOne.quantize(x: [1], y: [.infinity], grid: g) }
     }
 }
+
+@Suite("Rank-one: choice among equally good answers")
+struct RankOneTieTests {
+    @Test("exact answers come back with balanced magnitudes, not at an extreme exponent")
+    func balancedTies() throws {
+        for name in ["e4m3", "bf16", "fp16", "p=5"] {
+            let grid = try FormatCatalog.grid(named: name)
+            let h = 0.5.squareRoot()
+            let k = try RankOne.quantizeKeepingY(x: [h, -h, h, h], grid: grid)
+            let m = k.xHat.map(abs).max()!
+            #expect(m >= 1 && m < 2, "\(name): keep-y x̂ = \(k.xHat)")
+            let r = try RankOne.quantize(x: [h, h], y: [h, -h], grid: grid)
+            #expect(r.relativeError <= 1e-15)
+            let mx = r.xHat.map(abs).max()!, my = r.yHat.map(abs).max()!
+            #expect(abs(mx.exponent - my.exponent) <= 1, "\(name): x̂ = \(r.xHat), ŷ = \(r.yHat)")
+        }
+    }
+}

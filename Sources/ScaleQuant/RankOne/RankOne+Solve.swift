@@ -1,12 +1,23 @@
 extension RankOne {
     /// The weighted solver on concrete grids: sweep the x side, look up the y side, rebuild the winner.
     static func solve<X: NumberGrid, Y: NumberGrid>(_ gx: X, _ gy: Y, a rawA: [Double], c rawC: [Double],
-                                                   b rawB: [Double], d rawD: [Double], keepY: Bool) -> WeightedResult {
-        // Divide (a, c) and (b, d) by powers of two (exact) so that no sum overflows: the objective is only
-        // multiplied by 2^−(ea+eb), and a/c, b/d, λ, μ and the minimizers are unchanged.
-        let ea = binadeOfMax(rawA), eb = binadeOfMax(rawB)
-        let a = rawA.map { scaled($0, -ea) }, c = rawC.map { scaled($0, -ea) }
-        let b = rawB.map { scaled($0, -eb) }, d = rawD.map { scaled($0, -eb) }
+                                                   b rawB: [Double], d rawD: [Double], keepY: Bool) throws -> WeightedResult {
+        // Two exact power-of-two normalizations, neither of which changes any candidate's objective ranking:
+        // (a, b) → (a·2^−e, b·2^e) leaves the objective unchanged and balances max|a/c| against max|b/d|, so
+        // that λ and μ stay near 1; then (a, c) and (b, d) are divided by powers of two, which only multiplies the
+        // objective by 2^−(ea+eb), so that no sum overflows.
+        let ratioA = zip(rawA, rawC).map { $0 / $1 }, ratioB = zip(rawB, rawD).map { $0 / $1 }
+        try checkRange(ratioA, "x"); try checkRange(ratioB, "y")
+        let eA = binadeOfMax(ratioA), eB = binadeOfMax(ratioB)
+        if !keepY && abs(eA + eB) > maxBinadeSpan {
+            throw RankOneError.outOfRange("xyᵀ has entries near 2^\(eA + eB), beyond the 2^±\(maxBinadeSpan) the sweep "
+                + "handles; rescale the input")
+        }
+        let e = keepY ? 0 : (eA - eB) / 2
+        let a0 = rawA.map { scaled($0, -e) }, b0 = rawB.map { scaled($0, e) }
+        let ea = binadeOfMax(a0), eb = binadeOfMax(b0)
+        let a = a0.map { scaled($0, -ea) }, c = rawC.map { scaled($0, -ea) }
+        let b = b0.map { scaled($0, -eb) }, d = rawD.map { scaled($0, -eb) }
         // x side: r = a/c over the non-zero entries.
         var xIndex: [Int] = [], rho: [Double] = [], cw: [Double] = []
         for k in 0..<a.count where a[k] != 0 {
@@ -21,6 +32,8 @@ extension RankOne {
         if rho.isEmpty || sigma.isEmpty {
             return WeightedResult(xHat: xHat, yHat: yHat, lambda: 1, mu: 1, objective: 0, pieces: 0)
         }
+        try checkBudget(gx, count: rho.count, side: "x", allBinades: !(gx.maxFinite == .infinity))
+        if !keepY { try checkBudget(gy, count: sigma.count, side: "y", allBinades: !(gy.maxFinite == .infinity)) }
         let sweep = ScaleSweep(grid: gx, rho: rho, weight: cw)
         let best: ScaleSweep<X>.Best
         if keepY {
@@ -55,7 +68,7 @@ extension RankOne {
             }
             objective = -2 * s * bsum + n * dsum
         }
-        return WeightedResult(xHat: xHat, yHat: yHat, lambda: best.lambda, mu: mu,
+        return WeightedResult(xHat: xHat, yHat: yHat, lambda: scaled(best.lambda, -e), mu: scaled(mu, e),
                               objective: scaled(objective, ea + eb), pieces: best.pieces)
     }
 
@@ -91,6 +104,42 @@ extension RankOne {
         }
         best.pieces = pieces
         return best
+    }
+
+    /// Largest ratio max|v|/min|v| (over non-zero entries of one side), and largest magnitude of the entries of
+    /// xyᵀ, that the sweep accepts: beyond, scales 2^k and sums of squares would leave binary64's range.
+    static let maxBinadeSpan = 800
+
+    /// Throws if the non-zero magnitudes of one side span more than ``maxBinadeSpan`` binades.
+    static func checkRange(_ v: [Double], _ name: String) throws {
+        let nonZero = v.lazy.filter { $0 != 0 }.map { Swift.abs($0) }
+        guard let hi = nonZero.max(), let lo = nonZero.min() else { return }
+        if Int(hi.exponent) - Int(lo.exponent) > maxBinadeSpan {
+            throw RankOneError.outOfRange("the non-zero entries of \(name) span 2^\(lo.exponent)…2^\(hi.exponent), more "
+                + "than the \(maxBinadeSpan) binades the sweep handles; rescale or clip the input")
+        }
+    }
+
+    /// Most breakpoints the sweep generates for one side (time), and per binade of the scale (memory).
+    static let maxBreakpoints = 1 << 31
+    static let maxBreakpointsPerBinade = 1 << 26
+
+    /// Throws if the exact sweep on `grid` with `count` coordinates would exceed the budgets: a float format
+    /// has 2^(p−1) boundaries per binade (binary64: 2^52, refused), an integer grid q in all.
+    static func checkBudget<G: NumberGrid>(_ grid: G, count: Int, side: String, allBinades: Bool) throws {
+        let perBinade: Double, total: Double
+        if grid.regularRange == nil, let q = grid.positiveValueCount {
+            perBinade = Double(q); total = Double(q) * Double(count)
+        } else {
+            perBinade = 0.5 / grid.unitRoundoff
+            let binades = allBinades ? Double(grid.positiveValueCount ?? Int.max) / perBinade : 1
+            total = perBinade * Double(count) * Swift.min(binades, 64)
+        }
+        if perBinade * Double(count) > Double(maxBreakpointsPerBinade) || total > Double(maxBreakpoints) {
+            throw RankOneError.tooLarge("the exact sweep on \(grid) with \(count) non-zero entries in \(side) needs about "
+                + "\(Int(perBinade)) breakpoints per entry and binade, over the limit of \(maxBreakpointsPerBinade) per "
+                + "binade; use a coarser format (binary64 and large binary32 problems are out of reach)")
+        }
     }
 
     /// The binade of the largest magnitude of `v` (0 if all are zero).

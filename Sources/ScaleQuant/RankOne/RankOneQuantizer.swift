@@ -26,13 +26,17 @@ public enum RankOneError: Error, CustomStringConvertible, Equatable {
     case badWeight(String, index: Int)
     /// Vectors that must have equal lengths do not.
     case lengthMismatch(String)
+    /// The entries span more binades than the sweep can represent.
+    case outOfRange(String)
+    /// The exact sweep would exceed its time or memory budget.
+    case tooLarge(String)
 
     public var description: String {
         switch self {
         case .empty(let n): return "\(n) is empty"
         case .notFinite(let n, let i): return "\(n)[\(i)] is NaN or infinite"
         case .badWeight(let n, let i): return "weight \(n)[\(i)] must be positive and finite"
-        case .lengthMismatch(let s): return s
+        case .lengthMismatch(let s), .outOfRange(let s), .tooLarge(let s): return s
         }
     }
 }
@@ -102,23 +106,23 @@ public enum RankOne {
         try validate(a, "a"); try validate(b, "b")
         for (i, v) in c.enumerated() where !(v > 0 && v.isFinite) { throw RankOneError.badWeight("c", index: i) }
         for (i, v) in d.enumerated() where !(v > 0 && v.isFinite) { throw RankOneError.badWeight("d", index: i) }
-        return dispatch(gridX, gridY, a: a, c: c, b: b, d: d, keepY: keepY)
+        return try dispatch(gridX, gridY, a: a, c: c, b: b, d: d, keepY: keepY)
     }
 
     private static func dispatch(_ gx: any NumberGrid, _ gy: any NumberGrid, a: [Double], c: [Double],
-                                 b: [Double], d: [Double], keepY: Bool) -> WeightedResult {
+                                 b: [Double], d: [Double], keepY: Bool) throws -> WeightedResult {
         // Concrete grid types are dispatched by hand so that the hot loops are specialized.
-        func withY<X: NumberGrid>(_ x: X) -> WeightedResult {
+        func withY<X: NumberGrid>(_ x: X) throws -> WeightedResult {
             switch gy {
-            case let y as FloatFormat: return solve(x, y, a: a, c: c, b: b, d: d, keepY: keepY)
-            case let y as IntegerGrid: return solve(x, y, a: a, c: c, b: b, d: d, keepY: keepY)
-            default: return solve(x, gy, a: a, c: c, b: b, d: d, keepY: keepY)
+            case let y as FloatFormat: return try solve(x, y, a: a, c: c, b: b, d: d, keepY: keepY)
+            case let y as IntegerGrid: return try solve(x, y, a: a, c: c, b: b, d: d, keepY: keepY)
+            default: return try solve(x, gy, a: a, c: c, b: b, d: d, keepY: keepY)
             }
         }
         switch gx {
-        case let x as FloatFormat: return withY(x)
-        case let x as IntegerGrid: return withY(x)
-        default: return withY(gx)
+        case let x as FloatFormat: return try withY(x)
+        case let x as IntegerGrid: return try withY(x)
+        default: return try withY(gx)
         }
     }
 }

@@ -134,3 +134,41 @@ struct RankOneTieTests {
         }
     }
 }
+
+@Suite("Rank-one: extreme inputs are solved or refused, never a crash")
+struct RankOneExtremeTests {
+    @Test("huge and tiny magnitudes")
+    func extremes() throws {
+        let p8 = try FloatFormat.idealized(precision: 8)
+        // Found by fuzzing the C interface: [1e300, 1] used to return x̂ = 0 (error 1) although RTN does much
+        // better; it is now refused (below), and a wide but representable range is solved.
+        let r = try RankOne.quantize(x: [1e150, 1.0], y: [1, 1], grid: p8)
+        #expect(r.relativeError <= r.rtnRelativeError && r.relativeError.isFinite)
+        let small = try RankOne.quantize(x: [3e-200, -1e-199], y: [2, 5], grid: FloatFormat.idealized(precision: 3))
+        #expect(small.relativeError <= small.rtnRelativeError)
+        let bf = try RankOne.quantize(x: [1e30, 3e-30], y: [1e-20, 7], grid: FormatCatalog.preset(named: "bf16")!)
+        #expect(bf.relativeError <= bf.rtnRelativeError)
+    }
+
+    @Test("out of range or over budget: a clear error")
+    func refusals() {
+        #expect(throws: RankOneError.self) {
+            try RankOne.quantize(x: [1e308, 1e-310], y: [1, 1], grid: FloatFormat.idealized(precision: 3))
+        }
+        #expect(throws: RankOneError.self) {
+            try RankOne.quantize(x: [1e300, 1e-300], y: [1], grid: FormatCatalog.preset(named: "bf16")!)
+        }
+        #expect(throws: RankOneError.self) {
+            try RankOne.quantize(x: [1e300, 1.0], y: [1, 1], grid: FloatFormat.idealized(precision: 8))
+        }
+        #expect(throws: RankOneError.self) {
+            try RankOne.quantize(x: [3e-310, -1e-309], y: [2, 5], grid: FloatFormat.idealized(precision: 3))
+        }
+        #expect(throws: RankOneError.self) {
+            try RankOne.quantize(x: [1, 2], y: [3, 4], grid: FormatCatalog.preset(named: "binary64")!)
+        }
+        #expect(throws: RankOneError.self) {
+            try RankOne.quantize(x: [Double](repeating: 1.5, count: 64), y: [1], grid: FormatCatalog.preset(named: "binary32")!)
+        }
+    }
+}

@@ -80,3 +80,23 @@ import ScaleQuant
         #expect(try #require(obj["relative_l2_path_metric"] as? Double) < 0.05)
     }
 }
+
+@Suite struct NetworksExperimentCommandTests {
+    @Test func tinyExperimentCSV() throws {
+        let text = try parse(["experiment-networks", "--architectures", "4-6-3,3-4-4-2", "--formats", "e4m3,int4",
+                              "--samples", "20", "--max-sweeps", "3"], as: NetworksExperimentCommand.self).render()
+        let lines = text.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("model,format,method,rescaled,l2_path_metric") == true)
+        // 4-6-3: 5 methods; 3-4-4-2: 4 methods (no exact); each on 2 formats, with and without rescaling.
+        #expect(lines.count == 1 + (5 + 4) * 2 * 2)
+        var byKey: [String: Double] = [:]
+        for line in lines.dropFirst() {
+            let f = line.split(separator: ",").map(String.init)
+            byKey[f[0] + f[1] + f[2] + f[3]] = Double(f[4])
+        }
+        for m in ["l2r", "cd", "exact"] {
+            let a = try #require(byKey["4-6-3e4m3" + m + "no"]), b = try #require(byKey["4-6-3e4m3" + m + "yes"])
+            #expect(abs(a - b) <= 1e-12 * a)
+        }
+    }
+}

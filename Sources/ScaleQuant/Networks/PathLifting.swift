@@ -113,12 +113,42 @@ public enum PathLifting {
 
     /// An upper bound on the ℓ¹ path-metric ‖Φ(θ) − Φ(θ')‖₁: ‖Φ(max(|θ|,|θ'|))‖₁ − ‖Φ(min(|θ|,|θ'|))‖₁ (our
     /// derivation, science §4: when the signs agree each path's |Πθ − Πθ'| lies between the products of the
-    /// entrywise minima and maxima). Computed as one pass without cancellation: with U_k, L_k the ℓ¹ in-path
-    /// sums of the max and min networks, D_k = U_k − L_k obeys D_o = Σ_k [M D_k + (M − m) L_k] + (M_b − m_b),
-    /// a sum of non-negative terms. Returns `nil` when the signs disagree (the bound would not hold).
+    /// entrywise minima and maxima). The expression is not rescaling-invariant, while Φ(θ') is: so it is evaluated
+    /// both for θ' as given and for θ' rescaled to match θ neuron by neuron (``aligned(_:to:)``; a positive
+    /// rescaling keeps the signs and Φ), and the smaller value is returned — both are valid bounds. Each
+    /// evaluation is one pass without cancellation: with U_k, L_k the ℓ¹ in-path sums of the max and min networks,
+    /// D_k = U_k − L_k obeys D_o = Σ_k [M D_k + (M − m) L_k] + (M_b − m_b), a sum of non-negative terms.
+    /// Returns `nil` when the signs disagree (the bound would not hold).
     /// - Complexity: O(parameters).
     public static func l1PathMetricBound(_ a: ReLUNetwork, _ b: ReLUNetwork) -> Double? {
         guard signsAgree(a, b) else { return nil }
+        return min(l1BoundAsGiven(a, b), l1BoundAsGiven(a, aligned(b, to: a)))
+    }
+
+    /// `b` rescaled (positive factors, so Φ(b) and the signs are unchanged) so that each hidden neuron's incoming
+    /// row and bias best match `a`'s in least squares, layer by layer (factors that are not positive are 1). O(P).
+    public static func aligned(_ b: ReLUNetwork, to a: ReLUNetwork) -> ReLUNetwork {
+        var out = b
+        for l in 0..<(a.layers.count - 1) {
+            let la = a.layers[l], lb = out.layers[l]
+            var f = [Double](repeating: 1, count: la.outputs)
+            for i in 0..<la.outputs {
+                var num = la.bias[i] * lb.bias[i], den = lb.bias[i] * lb.bias[i]
+                for k in 0..<la.inputs {
+                    let x = la.weight[i * la.inputs + k], y = lb.weight[i * la.inputs + k]
+                    num += x * y; den += y * y
+                }
+                let s = num / den
+                if den > 0, s > 0, s.isFinite { f[i] = s }
+            }
+            out.layers[l].scale(rows: f, columnsDividedBy: nil)
+            out.layers[l + 1].scale(rows: nil, columnsDividedBy: f)
+        }
+        return out
+    }
+
+    /// ‖Φ(max(|θ|,|θ'|))‖₁ − ‖Φ(min(|θ|,|θ'|))‖₁ for the parameters as given (one cancellation-free pass).
+    static func l1BoundAsGiven(_ a: ReLUNetwork, _ b: ReLUNetwork) -> Double {
         var d = [Double](repeating: 0, count: a.inputSize)
         var lo = [Double](repeating: 1, count: a.inputSize)
         for (la, lb) in zip(a.layers, b.layers) {

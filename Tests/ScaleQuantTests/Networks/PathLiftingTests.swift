@@ -25,7 +25,7 @@ struct PathLiftingTests {
     }
 
     @Test("path-norms and ⟨Φ, Φ'⟩ equal brute-force enumeration", arguments: 0..<architectures.count)
-    func pathNormsMatchEnumeration(_ k: Int) {
+    func pathNormsMatchEnumeration(_ k: Int) throws {
         let widths = Self.architectures[k]
         let a = ReLUNetwork.random(widths: widths, seed: 10 + UInt64(k), biasScale: 0.7)
         let b = ReLUNetwork.random(widths: widths, seed: 20 + UInt64(k), biasScale: 0.7)
@@ -47,8 +47,14 @@ struct PathLiftingTests {
         let bound = PathLifting.l1PathMetricBound(a, c)!
         let brute = PathLifting.pathNormPower(a.combined(with: c) { max(abs($0), abs($1)) }, q: 1)
             - PathLifting.pathNormPower(a.combined(with: c) { min(abs($0), abs($1)) }, q: 1)
-        #expect(relDiff(bound, brute) < 1e-12)
+        #expect(relDiff(PathLifting.l1BoundAsGiven(a, c), brute) < 1e-12)
+        #expect(bound <= brute * (1 + 1e-12))
         #expect(l1 <= bound * (1 + 1e-12))
+        // Rescaling the second network leaves Φ and, thanks to the alignment, the bound (nearly) unchanged.
+        let cs = c.randomlyRescaled(choices: [1, 128, 4096], seed: 4).network
+        let boundScaled = try #require(PathLifting.l1PathMetricBound(a, cs))
+        #expect(l1 <= boundScaled * (1 + 1e-12))
+        #expect(boundScaled <= 1.5 * bound)
         #expect(PathLifting.l1PathMetricBound(a, b) == nil || PathLifting.signsAgree(a, b))
     }
 

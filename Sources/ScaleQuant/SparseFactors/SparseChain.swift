@@ -8,7 +8,7 @@
 /// - ``Method/pairwise``: pairs (B₀,B₁), (B₂,B₃), …, each optimal; an odd last factor is rounded to nearest.
 ///   Throws ``SparseFactorError/overlappingTerms(pair:first:second:row:column:)`` if a pair does not split.
 /// - ``Method/leftToRight``: for k = 0…L−3, per column i of B_k, x̂ = Q(λx) maximizing the cosine with
-///   x = B_k[:,i] (``RankOne/quantizeKeepingY(x:grid:)``), and row i of B_{k+1} is multiplied by μᵢ = x·x̂/‖x̂‖²;
+///   x = B_k[:,i] (``RankOne/quantizeKeepingY(x:grid:)``; ties go to a power-of-two scale), and row i of B_{k+1} is multiplied by μᵢ = x·x̂/‖x̂‖²;
 ///   the last pair is solved pairwise. If the last pair does not split, its left factor is treated like the
 ///   others and the last factor is rounded to nearest (``Result/lastPairOptimal`` is then false).
 ///
@@ -164,7 +164,7 @@ public enum SparseChain {
         let solved = parallelMap(columns.count) { t -> Swift.Result<(xHat: [Double], mu: Double), Error> in
             let j = columns[t]
             let x = order[starts[j]..<starts[j + 1]].map { m.values[$0] }.filter { $0 != 0 }
-            return Swift.Result { let r = try RankOne.quantizeKeepingY(x: x, grid: grid); return (r.xHat, r.mu) }
+            return Swift.Result { try bestCosine(x, grid: grid) }
         }
         var values = m.values
         var mu = [Double](repeating: 1, count: m.columnCount)
@@ -178,6 +178,34 @@ public enum SparseChain {
             mu[j] = r.mu
         }
         return (m.replacingValues(values), mu, columns.count)
+    }
+
+    /// x̂ = Q(λx) with the largest cosine to x (``RankOne/quantizeKeepingY(x:grid:)``) and μ = x·x̂/‖x̂‖².
+    ///
+    /// Tie-break (our choice): if the candidate with λ = 1/max|xᵢ| (largest entry on 1, a power of two) has the same
+    /// cosine up to 4 ulps, it is taken instead. When many scales are equally good (x with entries of equal
+    /// magnitude, as in Hadamard factors), an arbitrary significand in x̂ would be pushed into the next factors,
+    /// where no product of grid values can cancel it; a power of two can always be absorbed.
+    static func bestCosine(_ x: [Double], grid: any NumberGrid) throws -> (xHat: [Double], mu: Double) {
+        let r = try RankOne.quantizeKeepingY(x: x, grid: grid)
+        let peak = x.reduce(0) { Swift.max($0, abs($1)) }
+        guard peak > 0, (1 / peak).isFinite else { return (r.xHat, r.mu) }
+        let alternative = grid.round(x.map { $0 / peak })
+        let (c0, mu0) = cosineAndScale(x, r.xHat), (c1, mu1) = cosineAndScale(x, alternative)
+        if c1 >= c0 - 4 * Double.ulpOfOne, mu1.isFinite, mu1 > 0 { return (alternative, mu1) }
+        return (r.xHat, mu0)
+    }
+
+    /// cos(x, x̂) and μ = x·x̂/‖x̂‖² (0 and 0 when x̂ = 0).
+    static func cosineAndScale(_ x: [Double], _ xHat: [Double]) -> (Double, Double) {
+        var dot = 0.0, nx = 0.0, nh = 0.0
+        for i in 0..<x.count {
+            dot += x[i] * xHat[i]
+            nx += x[i] * x[i]
+            nh += xHat[i] * xHat[i]
+        }
+        guard nh > 0, nx > 0 else { return (0, 0) }
+        return (dot / (nx.squareRoot() * nh.squareRoot()), dot / nh)
     }
 
     /// Row i multiplied by `mu[i]`.

@@ -197,7 +197,7 @@ struct SparseChainTests {
           arguments: ["e4m3", "bf16", "fp16"])
     func hadamard(format: String) throws {
         let g = try FormatCatalog.grid(named: format)
-        for n in [2, 4, 16, 64, 256] {
+        for n in [2, 4, 16, 64] {  // larger sizes (1024) run in the Python tests, on the release build
             let chain = whtFactors(n, scale: 1 / 2.0.squareRoot())
             for method in [SparseChain.Method.pairwise, .leftToRight] {
                 let r = try SparseChain.quantize(chain, grid: g, method: method)

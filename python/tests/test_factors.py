@@ -10,7 +10,7 @@ FORMATS = ["e4m3", "bf16", "fp16"]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("n", [64, 1024])
+@pytest.mark.parametrize("n", [64, 256])  # 1024 (the example) runs in test_faust.py
 def test_orthonormal_hadamard_is_exact(fmt, n):
     factors = wht_factors(n)
     assert all(np.allclose(abs(f.data), 1 / np.sqrt(2)) for f in factors)

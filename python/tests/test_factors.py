@@ -4,7 +4,7 @@ import pytest
 sp = pytest.importorskip("scipy.sparse")
 
 import scalequant as sq  # noqa: E402
-from conftest import dense_product, relative_error, wht_factors  # noqa: E402
+from helpers import dense_product, relative_error, wht_factors  # noqa: E402
 
 FORMATS = ["e4m3", "bf16", "fp16"]
 

@@ -14,7 +14,7 @@ import ScaleQuant
 ///
 /// `method`: 0 rtn, 1 pairwise (status 4 if the rank-one terms X[:,i]·Y[i,:] of a pair overlap), 2 left-to-right
 /// (falls back to rescaling + RTN for an overlapping last pair; last_pair_optimal is then 0). 3 is reserved for
-/// right-to-left.
+/// right-to-left. Rank-one methods refuse (status 4) factors beyond the solver's memory limits, as sq_rank_one does.
 @_cdecl("sq_quantize_factors")
 public func sq_quantize_factors(_ name: UnsafePointer<CChar>?, _ method: Int32, _ numFactors: Int64,
                                 _ shapes: UnsafePointer<Int64>?, _ nnz: UnsafePointer<Int64>?,

@@ -78,7 +78,7 @@ func classify(_ error: Error) -> (Int32, String) {
     case let e as SparseFactorError:
         switch e {
         case .notFinite: return (SQStatus.notFinite, e.description)
-        case .overlappingTerms: return (SQStatus.unsupported, e.description)
+        case .overlappingTerms, .tooExpensive: return (SQStatus.unsupported, e.description)
         default: return (SQStatus.invalidArgument, e.description)
         }
     default: return (SQStatus.internalError, "\(error)")
@@ -123,3 +123,4 @@ func grid(named name: UnsafePointer<CChar>?, _ label: String) throws -> any Numb
     }
     return try FormatCatalog.grid(named: s)
 }
+

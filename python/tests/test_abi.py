@@ -126,3 +126,19 @@ def test_header_compiles_and_links(tmp_path):
                     "-L", str(libdir), "-lScaleQuantC", "-Wl,-rpath," + str(libdir)], check=True)
     out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["1", "0", "448"]
+
+
+def test_limits_refuse_instead_of_crashing():
+    with pytest.raises(sq.ScaleQuantError, match="breakpoints") as e:
+        sq.quantize_rank_one(np.ones(3), np.ones(3), "binary64")
+    assert e.value.code == 4
+    with pytest.raises(sq.ScaleQuantError, match="binades"):
+        sq.quantize_rank_one(np.array([1e300, 1e-300]), np.ones(2), "bf16")
+    with pytest.raises(sq.ScaleQuantError, match="beyond the supported"):
+        sq.quantize_rank_one(np.array([1e308]), np.ones(1), "e8m0finite")
+    with pytest.raises(sq.ScaleQuantError, match="beyond the supported"):
+        sq.quantize_rank_one(np.array([5e-324]), np.ones(1), "p=3")
+    r = sq.quantize_rank_one(np.array([2.0 ** -700]), np.array([2.0 ** 500]), "p=3")  # rebalanced
+    assert r.relative_error == 0.0
+    with pytest.raises(sq.ScaleQuantError, match="breakpoints"):
+        sq.quantize_factors([np.ones((3, 2)), np.ones((2, 2))], "binary64", "l2r")

@@ -187,7 +187,7 @@ public enum SparseChain {
     /// magnitude, as in Hadamard factors), an arbitrary significand in x̂ would be pushed into the next factors,
     /// where no product of grid values can cancel it; a power of two can always be absorbed.
     static func bestCosine(_ x: [Double], grid: any NumberGrid) throws -> (xHat: [Double], mu: Double) {
-        let r = try RankOne.quantizeKeepingY(x: x, grid: grid)
+        let r = try RankOneLimits.quantizeKeepingY(x: x, grid: grid)
         let peak = x.reduce(0) { Swift.max($0, abs($1)) }
         guard peak > 0, (1 / peak).isFinite else { return (r.xHat, r.mu) }
         let alternative = grid.round(x.map { $0 / peak })
@@ -250,7 +250,8 @@ public enum SparseChain {
         let solved = parallelMap(terms.count) { t -> Swift.Result<RankOneResult, Error> in
             let i = terms[t]
             return Swift.Result {
-                try RankOne.quantize(x: xTerm[i].map { x.values[$0] }, y: yTerm[i].map { y.values[$0] }, grid: grid)
+                try RankOneLimits.quantize(x: xTerm[i].map { x.values[$0] }, y: yTerm[i].map { y.values[$0] },
+                                           grid: grid)
             }
         }
         var xv = grid.round(x.values), yv = grid.round(y.values)

@@ -144,6 +144,8 @@ public enum SparseFactorError: Error, CustomStringConvertible, Equatable {
     case overlappingTerms(pair: Int, first: Int, second: Int, row: Int, column: Int)
     /// The method code is unknown.
     case unknownMethod(String)
+    /// The input is beyond what the rank-one solver handles safely (``RankOneLimits``).
+    case tooExpensive(String)
 
     /// A message for people.
     public var description: String {
@@ -161,6 +163,7 @@ public enum SparseFactorError: Error, CustomStringConvertible, Equatable {
                 + "contribute to entry (\(r), \(c)) of their product, so the pair does not split into independent "
                 + "rank-one problems; use the left-to-right method (l2r) instead"
         case .unknownMethod(let s): return "unknown method '\(s)' (expected rtn, pairwise or l2r)"
+        case .tooExpensive(let s): return s
         }
     }
 }

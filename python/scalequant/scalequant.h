@@ -26,7 +26,8 @@
 #define SQ_ERR_ARGUMENT 1       /* null pointer, bad length/shape/index, duplicate entry, unknown method code */
 #define SQ_ERR_FORMAT 2         /* unknown or invalid format name */
 #define SQ_ERR_NOT_FINITE 3     /* NaN or infinity in the input */
-#define SQ_ERR_UNSUPPORTED 4    /* valid input the method does not apply to (pairwise on overlapping terms) */
+#define SQ_ERR_UNSUPPORTED 4    /* valid input the method does not apply to: pairwise on overlapping terms, or a
+                                   rank-one problem beyond the solver's limits (binary64, > 500 binades, 2^±800) */
 #define SQ_ERR_BUFFER 5         /* output buffer too small */
 #define SQ_ERR_INTERNAL 6
 

@@ -1,0 +1,396 @@
+"""ScaleQuant: optimal quantization to low-precision number formats by rescaling invariance.
+
+A thin NumPy layer over the C interface of the ScaleQuant Swift library (``libScaleQuantC``, loaded with ctypes).
+
+Functions
+---------
+formats, format_info
+    The number formats (grids) and their parameters.
+round
+    Round an array to a format (nearest, ties to even, saturating).
+quantize_rank_one
+    Optimal quantization of a rank-one matrix x yᵀ (exact global optimum).
+quantize_factors
+    Quantize a chain of sparse factors (rtn, pairwise, l2r).
+quantize_faust
+    The same for a ``pyfaust.Faust``.
+quantize_mlp
+    Placeholder: available when the networks module lands.
+
+Every error reported by the library raises :class:`ScaleQuantError` (a ``ValueError``) with the library's message.
+"""
+import builtins
+import ctypes
+from collections import namedtuple
+
+import numpy as np
+
+from . import _lib
+
+__all__ = [
+    "ScaleQuantError", "ScaleQuantTypeError", "RankOneResult", "abi_version", "formats", "format_info", "round",
+    "quantize_rank_one", "quantize_factors", "quantize_faust", "quantize_mlp", "METHODS",
+]
+__version__ = "0.1.0"
+
+#: Method names of :func:`quantize_factors` and their C codes.
+METHODS = {"rtn": 0, "pairwise": 1, "l2r": 2}
+_METHOD_ALIASES = {"left_to_right": "l2r", "left-to-right": "l2r", "round": "rtn"}
+_KINDS = {0: "float", 1: "idealized", 2: "integer"}
+_ERR_LEN = 2048
+
+
+class ScaleQuantError(ValueError):
+    """An error reported by the ScaleQuant library, or invalid input detected before calling it.
+
+    Attributes
+    ----------
+    code : int or None
+        The C status code (1 invalid argument, 2 unknown or invalid format, 3 NaN or infinity, 4 method does not
+        apply, 5 buffer too small, 6 internal), or None for errors detected in Python.
+    """
+
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.code = code
+
+
+class ScaleQuantTypeError(ScaleQuantError, TypeError):
+    """An input array has an unsupported dtype (complex, object, bool, strings…). Also a ``TypeError``."""
+
+
+def _call(fn, *args):
+    err = ctypes.create_string_buffer(_ERR_LEN)
+    status = fn(*args, err, _ERR_LEN)
+    if status != 0:
+        raise ScaleQuantError(err.value.decode("utf-8", errors="replace"), code=status)
+
+
+def _name(fmt, what="fmt"):
+    if not isinstance(fmt, str):
+        raise ScaleQuantTypeError("%s must be a format name (str), got %s" % (what, type(fmt).__name__))
+    if "\0" in fmt:
+        raise ScaleQuantError("%s contains a NUL character" % what)
+    return fmt.encode("utf-8")
+
+
+def _as_float64(a, what):
+    """A C-contiguous float64 copy (or view) of a real array; rejects complex, object, bool and non-numbers."""
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "fiu":
+        raise ScaleQuantTypeError(
+            "%s must be a real floating-point (or integer) array, got dtype %s" % (what, arr.dtype))
+    return arr.astype(np.float64, order="C", copy=False)
+
+
+def _ptr(arr, ctype=ctypes.c_double):
+    return arr.ctypes.data_as(ctypes.POINTER(ctype))
+
+
+def abi_version():
+    """Version of the C interface of the loaded library (int)."""
+    return int(_lib.lib.sq_abi_version())
+
+
+def format_info(fmt):
+    """Parameters of one number format.
+
+    Parameters
+    ----------
+    fmt : str
+        A format name: a preset (``"e4m3"``, ``"bf16"``, ``"fp16"``, …), ``"eXmY"`` with an optional ``fn``,
+        ``fnuz`` or ``finite`` suffix, ``"p=N"`` (idealized grid with N significant bits, unbounded exponent),
+        ``"intN"`` or ``"intN@STEP"``.
+
+    Returns
+    -------
+    dict
+        ``name``, ``kind`` (``"float"``, ``"idealized"`` or ``"integer"``), ``precision``, ``emin``, ``emax``
+        (int or None), ``max_finite``, ``min_subnormal``, ``min_normal`` (float or None; ``max_finite`` is
+        ``inf`` for ``p=N``), ``finite_values`` (int; ``inf`` when unbounded; a float beyond 2^53). The columns of
+        ``scalequant formats --json``.
+
+    Raises
+    ------
+    ScaleQuantError
+        For an unknown or invalid name.
+    """
+    out = np.empty(8, dtype=np.float64)
+    _call(_lib.lib.sq_format_info, _name(fmt), _ptr(out))
+
+    def opt_int(v):
+        return None if np.isnan(v) else int(v)
+
+    def opt_float(v):
+        return None if np.isnan(v) else float(v)
+
+    count = out[6]
+    if np.isfinite(count) and count < 2.0 ** 53:
+        count = int(count)
+    else:
+        count = float(count)
+    return {
+        "name": fmt, "kind": _KINDS.get(int(out[7]), "other"), "precision": opt_int(out[0]),
+        "emin": opt_int(out[1]), "emax": opt_int(out[2]), "max_finite": float(out[3]),
+        "min_subnormal": opt_float(out[4]), "min_normal": opt_float(out[5]), "finite_values": count,
+    }
+
+
+def formats():
+    """The preset number formats.
+
+    Returns
+    -------
+    list of dict
+        One :func:`format_info` dict per preset, widest first (binary64 … e2m1). Parametric families (``p=N``,
+        ``intN``, ``eXmY``) are accepted wherever a format is asked for but not listed.
+    """
+    buf = ctypes.create_string_buffer(4096)
+    _call(_lib.lib.sq_format_list, buf, len(buf))
+    return [format_info(n) for n in buf.value.decode("utf-8").split(",") if n]
+
+
+def round(a, fmt):  # noqa: A001 - the natural name; builtins.round stays reachable as builtins.round
+    """Round every element to the nearest value of a format (ties to even, saturating at ±max finite).
+
+    Parameters
+    ----------
+    a : array_like
+        Real numbers of any shape (floating-point of any width, or integers); converted to float64.
+    fmt : str
+        The format (see :func:`format_info`).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, the same shape as ``a``.
+
+    Raises
+    ------
+    ScaleQuantError
+        Unknown format, or a NaN or infinite element (the message gives its flat index).
+    ScaleQuantTypeError
+        Complex, object, bool or non-numeric input.
+    """
+    arr = _as_float64(a, "a")
+    out = np.empty_like(arr)
+    _call(_lib.lib.sq_round, _name(fmt), _ptr(arr), _ptr(out), arr.size)
+    return out
+
+
+RankOneResult = namedtuple(
+    "RankOneResult", ["x_hat", "y_hat", "relative_error", "rtn_relative_error", "lam", "mu", "pieces"])
+RankOneResult.__doc__ = """Result of :func:`quantize_rank_one`.
+
+Attributes
+----------
+x_hat, y_hat : numpy.ndarray
+    The quantized vectors (on the grids of x and y).
+relative_error : float
+    ‖x yᵀ − x̂ ŷᵀ‖_F / ‖x yᵀ‖_F.
+rtn_relative_error : float
+    The same for round-to-nearest.
+lam : float
+    A scale λ with x̂ = Q(λ x).
+mu : float
+    μ = (x·x̂)/‖x̂‖², with ŷ = Q(μ y).
+pieces : int
+    Number of candidate pieces the sweep evaluated.
+"""
+
+
+def _vector(v, what):
+    arr = _as_float64(v, what)
+    if arr.ndim != 1:
+        raise ScaleQuantError("%s must be 1-D, got shape %s" % (what, arr.shape))
+    if arr.size == 0:
+        raise ScaleQuantError("%s is empty" % what)
+    return arr
+
+
+def quantize_rank_one(x, y, fmt, fmt_y=None):
+    """Optimal quantization of the rank-one matrix x yᵀ: the exact global minimum of ‖x yᵀ − x̂ ŷᵀ‖_F.
+
+    Parameters
+    ----------
+    x, y : array_like
+        1-D real vectors (lengths m, n ≥ 1), finite.
+    fmt : str
+        Grid of x (and of y unless ``fmt_y`` is given).
+    fmt_y : str, optional
+        Grid of y.
+
+    Returns
+    -------
+    RankOneResult
+        ``(x_hat, y_hat, relative_error, rtn_relative_error, lam, mu, pieces)``; the same numbers as
+        ``scalequant rank1 --json``.
+
+    Raises
+    ------
+    ScaleQuantError
+        Unknown format, NaN/inf, empty or non-1-D input.
+    """
+    xa, ya = _vector(x, "x"), _vector(y, "y")
+    xh, yh, stats = np.empty_like(xa), np.empty_like(ya), np.empty(5)
+    _call(_lib.lib.sq_rank_one, _name(fmt), None if fmt_y is None else _name(fmt_y, "fmt_y"),
+          _ptr(xa), xa.size, _ptr(ya), ya.size, _ptr(xh), _ptr(yh), _ptr(stats))
+    return RankOneResult(xh, yh, float(stats[0]), float(stats[1]), float(stats[2]), float(stats[3]),
+                         int(stats[4]))
+
+
+def _method_code(method):
+    if not isinstance(method, str):
+        raise ScaleQuantTypeError("method must be a str, got %s" % type(method).__name__)
+    key = _METHOD_ALIASES.get(method.lower(), method.lower())
+    if key not in METHODS:
+        raise ScaleQuantError("unknown method %r (expected one of %s)" % (method, ", ".join(METHODS)))
+    return key, METHODS[key]
+
+
+def _factor_coo(f, k):
+    """(shape, rows, cols, values, rebuild) for one factor; rebuild(new_values) gives the same kind of object."""
+    try:
+        import scipy.sparse as sp
+    except ImportError:  # pragma: no cover - scipy is optional for dense-only use
+        sp = None
+    if sp is not None and sp.issparse(f):
+        fmt = f.format
+        if f.dtype.kind not in "fiu":
+            raise ScaleQuantTypeError("factor %d: unsupported dtype %s" % (k, f.dtype))
+        coo = f.tocoo(copy=False) if fmt != "coo" else f
+        rows = np.ascontiguousarray(coo.row, dtype=np.int64)
+        cols = np.ascontiguousarray(coo.col, dtype=np.int64)
+        vals = np.ascontiguousarray(coo.data, dtype=np.float64)
+        if fmt in ("csr", "csc", "coo"):
+            # tocoo() keeps the order of .data for these formats: swap the values in place of a copy.
+            def rebuild(v, f=f):
+                g = f.copy()
+                g.data = v
+                return g
+        else:
+            def rebuild(v, coo=coo, fmt=fmt, f=f):
+                g = type(coo)((v, (coo.row, coo.col)), shape=coo.shape)
+                return g.asformat(fmt)
+        return f.shape, rows, cols, vals, rebuild
+    arr = _as_float64(f, "factor %d" % k)
+    if arr.ndim != 2:
+        raise ScaleQuantError("factor %d must be 2-D, got shape %s" % (k, arr.shape))
+    r, c = np.nonzero(arr)
+    vals = np.ascontiguousarray(arr[r, c])
+
+    def rebuild(v, r=r, c=c, shape=arr.shape):
+        out = np.zeros(shape)
+        out[r, c] = v
+        return out
+    return arr.shape, r.astype(np.int64), c.astype(np.int64), vals, rebuild
+
+
+def quantize_factors(factors, fmt, method="pairwise"):
+    """Quantize a chain of sparse factors B₀ B₁ ⋯ B_{L−1} so that the product is preserved as well as possible.
+
+    Parameters
+    ----------
+    factors : list
+        L ≥ 1 matrices, each a ``scipy.sparse`` matrix/array (any format) or a dense 2-D array, with matching
+        inner dimensions. Sparse factors: the stored entries are quantized (no two at the same position: call
+        ``sum_duplicates()`` first); dense factors: the non-zero entries.
+    fmt : str
+        The format of all factors.
+    method : {"pairwise", "l2r", "rtn"}
+        ``rtn``: round to nearest. ``pairwise``: pairs (B₀,B₁), (B₂,B₃), … each quantized optimally as the
+        independent rank-one problems X[:,i]·Y[i,:] (an odd last factor by RTN); requires the rank-one terms of
+        each pair to have disjoint supports (butterflies, Hadamard factors…), else raises. ``l2r``: left to right,
+        per column x̂ = Q(λx) with the best cosine, the compensating μ pushed into the next factor's row; the
+        last pair optimal (if its terms overlap: rescaling plus RTN, ``last_pair_optimal`` False).
+
+    Returns
+    -------
+    quantized : list
+        The quantized factors, each of the input's type (sparse format kept, dense → float64 ndarray), same
+        sparsity pattern, values on the grid.
+    info : dict
+        ``relative_error`` ‖ΠB − ΠB̂‖_F / ‖ΠB‖_F, ``rtn_relative_error``, ``error_is_exact`` (dense computation
+        when the product is at most 4096×4096, else 32 seeded Gaussian probes), ``rank_one_problems``,
+        ``last_pair_optimal``, ``method``, ``format``.
+
+    Raises
+    ------
+    ScaleQuantError
+        Unknown format or method, shape mismatch, duplicate entries, NaN/inf, overlapping terms for pairwise.
+    """
+    key, code = _method_code(method)
+    if isinstance(factors, (np.ndarray,)) or not hasattr(factors, "__len__"):
+        raise ScaleQuantTypeError("factors must be a list of matrices")
+    if len(factors) == 0:
+        raise ScaleQuantError("factors is empty")
+    parts = [_factor_coo(f, k) for k, f in enumerate(factors)]
+    shapes = np.array([s for p in parts for s in p[0]], dtype=np.int64)
+    nnz = np.array([p[1].size for p in parts], dtype=np.int64)
+    rows = np.ascontiguousarray(np.concatenate([p[1] for p in parts]), dtype=np.int64)
+    cols = np.ascontiguousarray(np.concatenate([p[2] for p in parts]), dtype=np.int64)
+    vals = np.ascontiguousarray(np.concatenate([p[3] for p in parts]), dtype=np.float64)
+    out = np.empty_like(vals)
+    stats = np.empty(5)
+    _call(_lib.lib.sq_quantize_factors, _name(fmt), code, len(parts), _ptr(shapes, ctypes.c_int64),
+          _ptr(nnz, ctypes.c_int64), _ptr(rows, ctypes.c_int64), _ptr(cols, ctypes.c_int64), _ptr(vals),
+          _ptr(out), _ptr(stats))
+    quantized, offset = [], 0
+    for p in parts:
+        n = p[1].size
+        quantized.append(p[4](out[offset:offset + n].copy()))
+        offset += n
+    info = {
+        "relative_error": float(stats[0]), "rtn_relative_error": float(stats[1]),
+        "error_is_exact": bool(stats[2]), "rank_one_problems": int(stats[3]),
+        "last_pair_optimal": bool(stats[4]), "method": key, "format": fmt,
+    }
+    return quantized, info
+
+
+def quantize_faust(F, fmt, method="pairwise", return_info=False):
+    """Quantize the factors of a ``pyfaust.Faust`` (see :func:`quantize_factors`).
+
+    Parameters
+    ----------
+    F : pyfaust.Faust
+        A real Faust; its factors are read with ``F.factors(i)``.
+    fmt : str
+        The format.
+    method : {"pairwise", "l2r", "rtn"}
+        As in :func:`quantize_factors`.
+    return_info : bool, optional
+        Also return the info dict of :func:`quantize_factors`.
+
+    Returns
+    -------
+    pyfaust.Faust
+        A Faust with the same number of factors, each on the grid (and ``info`` if ``return_info``).
+
+    Raises
+    ------
+    ImportError
+        If pyfaust is not installed.
+    ScaleQuantError
+        As :func:`quantize_factors`.
+    """
+    import pyfaust  # lazily: an optional dependency
+
+    if not isinstance(F, pyfaust.Faust):
+        raise ScaleQuantTypeError("F must be a pyfaust.Faust, got %s" % type(F).__name__)
+    if np.iscomplexobj(np.empty(0, dtype=F.dtype)):
+        raise ScaleQuantTypeError("complex Fausts are not supported yet (dtype %s)" % F.dtype)
+    factors = [F.factors(i) for i in builtins.range(F.numfactors())]
+    quantized, info = quantize_factors(factors, fmt, method)
+    G = pyfaust.Faust(quantized)
+    return (G, info) if return_info else G
+
+
+def quantize_mlp(*args, **kwargs):
+    """Quantize a ReLU MLP (rtn, cle, l2r, cd, exact).
+
+    Not available yet: it will call the networks module of the Swift library (C function ``sq_quantize_mlp``,
+    weights and biases passed as arrays with the same conventions as :func:`quantize_factors`) when that module
+    lands. Always raises ``NotImplementedError`` for now.
+    """
+    raise NotImplementedError("quantize_mlp is available when the networks module lands")

@@ -1,0 +1,80 @@
+/*
+ * scalequant.h — the C interface of libScaleQuantC (ABI version 1).
+ *
+ * Documentation only: the library is written in Swift (@_cdecl functions in Sources/ScaleQuantC); this header
+ * states their C signatures. Build: `swift build -c release --product ScaleQuantC` → .build/release/libScaleQuantC.so
+ *
+ * Conventions (every function but sq_abi_version):
+ *   - returns an int32 status: 0 = ok; otherwise one of SQ_ERR_* below;
+ *   - takes `char *err, int64_t err_len` last: on return err holds a NUL-terminated UTF-8 message ("" on success),
+ *     truncated to err_len - 1 bytes at a character boundary; err may be NULL or err_len 0 (no message);
+ *   - arrays are caller-allocated, C-contiguous, double or int64_t; lengths are int64_t, >= 0, at most 2^40;
+ *     a pointer may be NULL only when its length is 0;
+ *   - NaN and infinite inputs are rejected (SQ_ERR_NOT_FINITE), never rounded;
+ *   - no global mutable state: functions are reentrant and may be called from several threads at once;
+ *     no input makes the library abort the host process (validated before use);
+ *   - format names: presets (binary64/fp64, binary32/fp32, tf32, bfloat16/bf16, binary16/fp16, e5m2, e5m2fnuz,
+ *     e4m3/e4m3fn, e4m3fnuz, e3m2, e2m3, e2m1/fp4 and aliases), eXmY[fn|fnuz|finite], p=N, intN, intN@STEP;
+ *     case-insensitive.
+ * On error, the contents of output arrays are unspecified.
+ */
+#ifndef SCALEQUANT_H
+#define SCALEQUANT_H
+#include <stdint.h>
+
+#define SQ_OK 0
+#define SQ_ERR_ARGUMENT 1       /* null pointer, bad length/shape/index, duplicate entry, unknown method code */
+#define SQ_ERR_FORMAT 2         /* unknown or invalid format name */
+#define SQ_ERR_NOT_FINITE 3     /* NaN or infinity in the input */
+#define SQ_ERR_UNSUPPORTED 4    /* valid input the method does not apply to: pairwise on overlapping terms, or a
+                                   rank-one problem beyond the solver's limits (binary64, > 500 binades, 2^±800) */
+#define SQ_ERR_BUFFER 5         /* output buffer too small */
+#define SQ_ERR_INTERNAL 6
+
+#define SQ_METHOD_RTN 0
+#define SQ_METHOD_PAIRWISE 1
+#define SQ_METHOD_L2R 2
+#define SQ_METHOD_R2L 3         /* reserved (butterfly module) */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of this interface; incremented on any incompatible change. */
+int32_t sq_abi_version(void);
+
+/* out_values[8] = {precision, emin, emax, max_finite, min_subnormal, min_normal, finite_values, kind};
+ * NaN = does not apply, +inf = unbounded; kind: 0 float, 1 idealized (p=N), 2 integer grid. */
+int32_t sq_format_info(const char *name, double *out_values, char *err, int64_t err_len);
+
+/* Comma-separated canonical preset names into buf (NUL-terminated); SQ_ERR_BUFFER if buf_len is too small. */
+int32_t sq_format_list(char *buf, int64_t buf_len, char *err, int64_t err_len);
+
+/* out[i] = nearest value of the format to in[i] (ties to even, saturating); in == out allowed. */
+int32_t sq_round(const char *name, const double *in, double *out, int64_t n, char *err, int64_t err_len);
+
+/* Optimal rank-one quantization of x yᵀ (x: m >= 1 values, y: n >= 1); name_y NULL = same format as x.
+ * x_hat[m], y_hat[n]; out_stats[5] = {relative_error, rtn_relative_error, lambda, mu, pieces}. */
+int32_t sq_rank_one(const char *name_x, const char *name_y, const double *x, int64_t m, const double *y,
+                    int64_t n, double *x_hat, double *y_hat, double *out_stats, char *err, int64_t err_len);
+
+/* Quantize a chain of L = num_factors sparse factors B_0 B_1 ... B_{L-1} given in COO form:
+ *   shapes[2L]   (rows_k, cols_k), cols_k == rows_{k+1}, each dimension <= 2^22;
+ *   nnz[L]       stored entries per factor;  T = sum of nnz;
+ *   rows[T], cols[T], values[T]   the entries of all factors concatenated in factor order (no repeated
+ *                position within a factor; explicit zeros allowed and kept at zero);
+ *   out_values[T] the quantized values, same order (the pattern is unchanged);
+ *   out_stats[5] {relative_error, rtn_relative_error, error_is_exact (1/0), rank_one_problems,
+ *                last_pair_optimal (1/0)}; errors are ||prod B - prod B_hat||_F / ||prod B||_F, exact (dense,
+ *                blockwise) when the product is at most 4096 x 4096, else estimated with 32 Gaussian probes
+ *                (fixed seed).
+ * method: SQ_METHOD_RTN, SQ_METHOD_PAIRWISE (SQ_ERR_UNSUPPORTED if the rank-one terms X[:,i] Y[i,:] of a pair
+ * overlap), SQ_METHOD_L2R (last pair by rescaling + RTN if it overlaps; last_pair_optimal = 0). */
+int32_t sq_quantize_factors(const char *name, int32_t method, int64_t num_factors, const int64_t *shapes,
+                            const int64_t *nnz, const int64_t *rows, const int64_t *cols, const double *values,
+                            double *out_values, double *out_stats, char *err, int64_t err_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SCALEQUANT_H */

@@ -83,7 +83,7 @@ import ScaleQuant
 
 @Suite struct NetworksExperimentCommandTests {
     @Test func tinyExperimentCSV() throws {
-        let text = try parse(["experiment-networks", "--architectures", "4-6-3,3-4-4-2", "--formats", "e4m3,int4",
+        let text = try parse(["experiment", "networks", "--architectures", "4-6-3,3-4-4-2", "--formats", "e4m3,int4",
                               "--samples", "20", "--max-sweeps", "3"], as: NetworksExperimentCommand.self).render()
         let lines = text.split(separator: "\n")
         #expect(lines.first?.hasPrefix("model,format,method,rescaled,l2_path_metric") == true)

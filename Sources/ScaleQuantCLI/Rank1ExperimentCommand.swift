@@ -43,10 +43,23 @@ struct Rank1ExperimentCommand: ParsableCommand {
         do {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             try writeAtomically(Array(csv.utf8), to: out + "/rank1.csv")
+            try writeAtomically(Array(Self.plot(rows).utf8), to: out + "/rank1.svg")
         } catch {
             throw CLIError("cannot write to \(out): \(error)")
         }
-        return table.rendered() + "\nwrote \(out)/rank1.csv"
+        return table.rendered() + "\nwrote \(out)/rank1.csv and \(out)/rank1.svg"
+    }
+
+    /// Mean optimal error / mean RTN error against p, one line per size.
+    static func plot(_ rows: [RankOneStudy.Row]) -> String {
+        var plot = SVGLinePlot(title: "Optimal rank-one quantization on F_p: gain over round-to-nearest",
+                               xLabel: "precision p (bits)", yLabel: "mean optimal error / mean RTN error", logY: true)
+        for m in Array(Set(rows.map(\.size))).sorted() {
+            let pts = rows.filter { $0.size == m }.sorted { $0.precision < $1.precision }
+                .map { (Double($0.precision), $0.meanOptimalError / $0.meanRTNError) }
+            plot.add("m = n = \(m)", pts)
+        }
+        return plot.rendered()
     }
 
     func run() throws { emit(try render()) }

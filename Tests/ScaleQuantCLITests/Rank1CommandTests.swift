@@ -65,5 +65,8 @@ struct Rank1CommandTests {
         #expect(text.contains("ratio of means"))
         let csv = try String(contentsOfFile: dir + "/rank1.csv", encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 3)
+        let svg = try String(contentsOfFile: dir + "/rank1.svg", encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") || svg.hasPrefix("<?xml"))
+        #expect(svg.contains("m = n = 8"))
     }
 }

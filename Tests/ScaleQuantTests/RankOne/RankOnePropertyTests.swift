@@ -153,7 +153,7 @@ struct RankOneExtremeTests {
     @Test("out of range or over budget: a clear error")
     func refusals() {
         #expect(throws: RankOneError.self) {
-            try RankOne.quantize(x: [1e308, 1e-310], y: [1, 1], grid: FloatFormat.idealized(precision: 3))
+            try RankOne.quantize(x: [1e308, Double.leastNormalMagnitude / 64], y: [1, 1], grid: FloatFormat.idealized(precision: 3))
         }
         #expect(throws: RankOneError.self) {
             try RankOne.quantize(x: [1e300, 1e-300], y: [1], grid: FormatCatalog.preset(named: "bf16")!)
@@ -162,7 +162,7 @@ struct RankOneExtremeTests {
             try RankOne.quantize(x: [1e300, 1.0], y: [1, 1], grid: FloatFormat.idealized(precision: 8))
         }
         #expect(throws: RankOneError.self) {
-            try RankOne.quantize(x: [3e-310, -1e-309], y: [2, 5], grid: FloatFormat.idealized(precision: 3))
+            try RankOne.quantize(x: [Double.leastNormalMagnitude / 64, -Double.leastNormalMagnitude / 8], y: [2, 5], grid: FloatFormat.idealized(precision: 3))
         }
         #expect(throws: RankOneError.self) {
             try RankOne.quantize(x: [1, 2], y: [3, 4], grid: FormatCatalog.preset(named: "binary64")!)

@@ -67,18 +67,46 @@ struct DemoCommand: ParsableCommand {
         } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
     }
 
-    /// The text printed by the demo for a report.
-    static func render(_ report: QuantizationReport) -> String {
+    /// Values rounded in the formats section of the demo.
+    static let sampleValues: [Double] = [0.1, -1.3, 2.5, 3.5, 0.0703125, 1000]
+    /// Formats rounded to in the formats section.
+    static let sampleFormats = ["e4m3", "bf16", "int4"]
+
+    /// The number-formats section: the format table and a rounding table.
+    static func formatsSection() throws -> String {
+        var out: [String] = []
+        out.append("Number formats (scalequant formats):")
+        out.append(try FormatsCommand.table())
+        out.append("")
+        out.append("Rounding to nearest, ties to even, saturating at ±max finite (scalequant round):")
+        var table = TextTable(headers: ["x"] + sampleFormats, rightAligned: [true] + sampleFormats.map { _ in true })
+        let grids = try sampleFormats.map { name throws(CLIError) in try parseGrid(name) }
+        let columns = grids.map { $0.round(sampleValues) }
+        for (i, x) in sampleValues.enumerated() {
+            table.rows.append([formatNumber(x)] + columns.map { formatNumber($0[i]) })
+        }
+        out.append(table.rendered())
+        out.append("")
+        out.append("rank-one, butterfly and network quantization: see the next sections of the README as they land")
+        return out.joined(separator: "\n")
+    }
+
+    /// The text printed by the demo for a report: the network table first, then the formats section.
+    static func render(_ report: QuantizationReport) throws -> String {
         ["ScaleQuant demo: optimal, rescaling-aware quantization of a ReLU network",
          "(relative l2 path-metric and certified bound (radius 1) are data-free; output error and accuracy on the "
-            + "test split)", "", report.table()].joined(separator: "\n")
+            + "test split; weight_rel_error is not rescaling-invariant)", "", report.table(), "",
+         try formatsSection()].joined(separator: "\n")
     }
+
+    /// The whole demo text with the default configuration.
+    static func render() throws -> String { try render(try report(Configuration())) }
 
     func run() throws {
         var progress = ProgressIndicator(quiet: quiet)
         let report = try Self.report(Configuration()) { progress.update($0, $1, $2) }
         progress.finish()
-        emit(Self.render(report))
+        emit(try Self.render(report))
         let html = try writeReportFiles(report, directory: output)
         emit("\nwrote \(html) (and results.json, results.csv)")
     }

@@ -12,8 +12,9 @@
 /// incrementally (one coordinate moves by one grid step: O(N)). The λ range is the top two octaves of the
 /// format: max|λ·y_j| from maxFinite/4 to maxFinite (for unbounded grids from 1/4 to 1 times max|y_j|·2).
 /// A step is accepted only when strictly better; sweeps repeat until no neuron improves. The start is `cd`'s
-/// result, and the final network is kept only if its squared output error on the calibration data is not
-/// larger than cd's.
+/// result (or RTN's, if RTN has the smaller calibration error), and the final network is kept only if its
+/// squared output error on the calibration data is not larger than the start's. The searches use the start's
+/// grids (for per-layer integer steps: RTN's come from the input network, cd's from its normal form).
 public enum DataAwareQuantizer {
     /// The result of one neuron's search.
     public struct NeuronStep: Sendable, Equatable {
@@ -126,10 +127,18 @@ public enum DataAwareQuantizer {
             throw NetworkError.shape("calibration data has \(calibration.count) values for \(count) samples, "
                                      + "the model has \(network.inputSize) inputs")
         }
-        let cd = try NetworkQuantizer.quantize(network, method: .coordinateDescent, grids: grids, options: options)
-        let g = try grids.resolve(for: network.normalForm().network)
-        var ref = PathLifting.aligned(network, to: cd.network)  // the original at the current scale
-        var q = cd.network
+        func sse(_ a: ReLUNetwork) -> Double {
+            let ya = network.forward(calibration, batch: count), yb = a.forward(calibration, batch: count)
+            return zip(ya, yb).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+        }
+        // Start: cd's result, or RTN's when RTN has the smaller calibration error.
+        let cdNet = try NetworkQuantizer.quantize(network, method: .coordinateDescent, grids: grids, options: options).network
+        let rtnNet = try NetworkQuantizer.quantize(network, method: .rtn, grids: grids).network
+        let startNet = sse(rtnNet) < sse(cdNet) ? rtnNet : cdNet
+        // The grids of the start (per-layer integer steps: RTN's come from the input, cd's from the normal form).
+        let g = try grids.resolve(for: startNet == rtnNet ? network : network.normalForm().network)
+        var ref = PathLifting.aligned(network, to: startNet)  // the original at the current scale
+        var q = startNet
         var x = calibration
         var sweepsTotal = 0
         for l in 0..<(network.layers.count - 1) {
@@ -193,11 +202,7 @@ public enum DataAwareQuantizer {
                 x = zq.map { max($0, 0) }
             }
         }
-        func sse(_ a: ReLUNetwork) -> Double {
-            let ya = network.forward(calibration, batch: count), yb = a.forward(calibration, batch: count)
-            return zip(ya, yb).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
-        }
-        let chosen = sse(q) <= sse(cd.network) ? q : cd.network
+        let chosen = sse(q) <= sse(startNet) ? q : startNet
         let metric = PathLifting.l2PathMetric(network, chosen)
         let norm = PathLifting.pathNorm(network, q: 2)
         return NetworkQuantizationResult(method: .coordinateDescent, network: chosen,

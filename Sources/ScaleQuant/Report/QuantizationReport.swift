@@ -254,12 +254,17 @@ public struct QuantizationReport: Sendable {
         let methods = entries.reduce(into: [String]()) { if !$0.contains($1.method) { $0.append($1.method) } }
         func plot(_ title: String, _ y: String, _ value: (ReportEntry) -> Double?) -> String {
             var p = SVGLinePlot(title: title, xLabel: "bits per weight", yLabel: y, logY: true, width: 560, height: 380)
-            for m in methods {
-                let pts = entries.filter { $0.method == m }.compactMap { e -> (Double, Double)? in
-                    guard let b = e.bitsPerWeight, let v = value(e) else { return nil }
-                    return (Double(b), v)
-                }.sorted { $0.0 < $1.0 }
-                if !pts.isEmpty { p.add(m, pts) }
+            // One line per method and format family (float formats, integer formats), so that formats with the
+            // same width (e2m1 and int4) do not join into a vertical segment.
+            for integer in [false, true] {
+                for m in methods {
+                    let pts = entries.filter { $0.method == m && $0.format.lowercased().hasPrefix("int") == integer }
+                        .compactMap { e -> (Double, Double)? in
+                            guard let b = e.bitsPerWeight, let v = value(e) else { return nil }
+                            return (Double(b), v)
+                        }.sorted { $0.0 < $1.0 }
+                    if !pts.isEmpty { p.add(integer ? m + " (int)" : m, pts) }
+                }
             }
             return p.rendered()
         }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Dispatch
+import Foundation
 import ScaleQuant
 
 /// `scalequant quantize MODEL --format F --method M -o OUT`: quantizes a ReLU network and writes it in the same
@@ -14,7 +16,13 @@ struct QuantizeCommand: ParsableCommand {
             path-metric, started from l2r). Integer formats without a step (int4, int8) get a per-layer step \
             max|W|/q taken from the input (rtn), the equalized network (cle), or the rescaling-invariant normal \
             form (exact, l2r, cd). The output keeps the input's tensor names and float dtype (FP8 codes for \
-            e4m3/e5m2 in .safetensors) and records format, method and per-neuron scalings in __metadata__.
+            e4m3/e5m2 in .safetensors unless --eval is given or --dtype says otherwise) and records format, \
+            method and per-neuron scalings in __metadata__. data (output error on --calib inputs, exact per-neuron \
+            search over the rescaling family, coordinate descent started from cd). --eval X.npy Y.npy adds \
+            accuracy (integer labels: correct/N, argmax ties to the first index) and float_accuracy, or \
+            eval_relative_error (float targets). --methods a,b --formats f,g run every pair: -o is then a \
+            directory with one file per pair and summary.json. --report DIR writes report.html, results.json, \
+            results.csv.
             """
     )
 
@@ -22,15 +30,22 @@ struct QuantizeCommand: ParsableCommand {
     var model: String
 
     @Option(name: .long, help: "The weight format, e.g. e4m3, e2m1, int8 (see `scalequant formats`).")
-    var format: String
+    var format: String?
+
+    @Option(name: .long, help: "Several weight formats, comma-separated (then -o is a directory).")
+    var formats: String?
 
     @Option(name: .customLong("bias-format"), help: "The bias format (default: the weight format).")
     var biasFormat: String?
 
-    @Option(name: .long, help: "rtn, cle, exact, l2r or cd.")
-    var method: String
+    @Option(name: .long, help: "rtn, cle, exact, l2r, cd or data.")
+    var method: String?
 
-    @Option(name: [.customShort("o"), .long], help: "The output file (.safetensors or .npz); never the input.")
+    @Option(name: .long, help: "Several methods, comma-separated (then -o is a directory).")
+    var methods: String?
+
+    @Option(name: [.customShort("o"), .long],
+            help: "The output file (.safetensors or .npz; never the input), or a directory with several methods/formats.")
     var output: String
 
     @Option(name: .long, help: "JSON layer-name spec for the input.")
@@ -39,11 +54,27 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: .long, help: "Inputs as .npy [N, inputs] for output errors.")
     var data: String?
 
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "X.npy Y.npy: evaluation inputs and labels (integer: accuracy) or targets (float: regression error).")
+    var eval: [String] = []
+
+    @Option(name: .long, help: "Calibration inputs .npy [N, inputs] (needed by method data).")
+    var calib: String?
+
+    @Option(name: .long, help: "Also write report.html, results.json and results.csv into this directory.")
+    var report: String?
+
+    @Option(name: .long, help: "Stored dtype: auto (FP8 codes for e4m3/e5m2 unless --eval is given, else the input's), input, float32, float64.")
+    var dtype: String = "auto"
+
     @Option(name: .customLong("max-sweeps"), help: "Coordinate-descent sweeps at most (default 50).")
     var maxSweeps: Int = 50
 
     @Flag(name: .long, help: "Print a JSON object.")
     var json = false
+
+    @Flag(name: .long, help: "No progress indicator on standard error.")
+    var quiet = false
 
     /// A grid choice from a format name: `intN` without `@STEP` means a per-layer step.
     static func choice(_ name: String) throws -> GridChoice {
@@ -55,46 +86,155 @@ struct QuantizeCommand: ParsableCommand {
         return .fixed(try parseGrid(name))
     }
 
+    static func list(_ text: String?) -> [String] {
+        (text ?? "").split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+    }
+
     func render() throws -> String {
-        guard let m = NetworkQuantizationMethod(rawValue: method.lowercased()) else {
-            throw CLIError("unknown method '\(method)': expected rtn, cle, exact, l2r or cd")
+        var progress = ProgressIndicator(quiet: quiet)
+        defer { progress.finish() }
+        return try render { progress.update($0, $1, $2) }
+    }
+
+    func render(progress: (Int, Int, String) -> Void) throws -> String {
+        let methodList = Self.list(methods) + (method.map { [$0] } ?? [])
+        let formatList = Self.list(formats) + (format.map { [$0] } ?? [])
+        guard !methodList.isEmpty else { throw CLIError("give --method M or --methods a,b,c") }
+        guard !formatList.isEmpty else { throw CLIError("give --format F or --formats f,g") }
+        for m in methodList.map({ $0.lowercased() }) where !QuantizationReport.methodNames.contains(m) {
+            throw CLIError("unknown method '\(m)': expected \(QuantizationReport.methodNames.joined(separator: ", "))")
+        }
+        guard eval.isEmpty || eval.count == 2 else {
+            throw CLIError("--eval takes two files: X.npy (inputs) and Y.npy (labels or targets)")
+        }
+        guard ["auto", "input", "float32", "float64"].contains(dtype.lowercased()) else {
+            throw CLIError("--dtype must be auto, input, float32 or float64")
         }
         let (net, layout) = try loadNetwork(model, specPath: spec)
-        let spec = NetworkGridSpec(weights: try Self.choice(format), biases: try biasFormat.map(Self.choice))
+        let evalData = try eval.isEmpty ? nil : loadEvaluationData(inputs: eval[0], labels: eval[1], network: net)
+        var calibration: (inputs: [Double], count: Int)? = nil
+        if let calib {
+            let c = try loadInputs(calib, inputs: net.inputSize)
+            calibration = (c.values, c.batch)
+        }
+        if methodList.contains(where: { $0.lowercased() == "data" }) && calibration == nil {
+            throw CLIError("method data needs calibration inputs: add --calib X.npy (shape [N, \(net.inputSize)])")
+        }
         var options = CoordinateDescentOptions()
         options.maxSweeps = max(1, maxSweeps)
-        let result: NetworkQuantizationResult
-        do {
-            result = try NetworkQuantizer.quantize(net, method: m, grids: spec, options: options)
-        } catch NetworkError.unsupported(let message) {
-            throw CLIError(message)
-        } catch {
-            throw CLIError("\(error)")
+        let multi = methodList.count * formatList.count > 1
+        var entries: [ReportEntry] = []
+        var files: [String] = []
+        let total = methodList.count * formatList.count
+        for f in formatList {
+            let grids: NetworkGridSpec
+            do {
+                grids = NetworkGridSpec(weights: try Self.choice(f), biases: try biasFormat.map(Self.choice))
+            }
+            for mName in methodList.map({ $0.lowercased() }) {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let result: NetworkQuantizationResult
+                do {
+                    result = try QuantizationReport.quantize(net, method: mName, grids: grids, calibration: calibration,
+                                                             options: options)
+                } catch NetworkError.unsupported(let message) {
+                    throw CLIError(message)
+                } catch {
+                    throw CLIError("\(error)")
+                }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                let path = multi ? try multiPath(method: mName, format: f) : output
+                try save(result, method: mName, format: f, layout: layout, to: path)
+                files.append(path)
+                entries.append(ReportEntry(method: mName, format: f, original: net, quantized: result.network,
+                                           data: evalData, seconds: seconds, scalings: result.scalings.factors,
+                                           sweeps: result.sweeps))
+                progress(entries.count, total, "\(mName) \(f)")
+            }
         }
-        let preferred: DType? = switch format.lowercased() {
-        case "e4m3", "e4m3fn", "fp8_e4m3", "float8_e4m3fn": .float8E4M3FN
-        case "e5m2", "fp8_e5m2", "float8_e5m2": .float8E5M2
-        default: nil
+        let summary = QuantizationReport(title: model, widths: net.widths,
+                                         floatAccuracy: evalData.flatMap { Evaluation.accuracy(net, $0) },
+                                         floatEvalRelativeError: evalData?.targets.map {
+                                             Evaluation.relativeError(reference: $0, net.forward(evalData!.inputs, batch: evalData!.count),
+                                                                      width: net.outputSize).meanRelative
+                                         },
+                                         samples: evalData?.count ?? 0, entries: entries)
+        if let report { try writeReportFiles(summary, directory: report) }
+        if multi {
+            let jsonText = summary.json(files: files)
+            try writeText(jsonText, to: output + "/summary.json")
+            return json ? jsonText : summary.table() + "\n\nwrote \(files.count) models and summary.json to \(output)"
+        }
+        // Single run: the existing keys, plus accuracy / eval metrics when --eval is given.
+        let e = entries[0]
+        let inputs = try data.map { try loadInputs($0, inputs: net.inputSize) }
+        var pairs: [(String, JSONValue)] = [("method", .string(e.method)), ("format", .string(e.format)),
+                                            ("bias_format", .string(biasFormat ?? e.format)), ("output", .string(output))]
+        pairs += try comparisonMetrics(reference: net, other: e.network, radius: 1, data: inputs)
+        if e.method == "cd" || e.method == "data" { pairs.append(("sweeps", .integer(e.sweeps))) }
+        if let evalData {
+            pairs.append(("eval_samples", .integer(evalData.count)))
+            if evalData.labels != nil {
+                pairs.append(("accuracy", .nullable(e.accuracy)))
+                pairs.append(("float_accuracy", .nullable(summary.floatAccuracy)))
+            } else {
+                pairs.append(("eval_relative_error", .nullable(e.evalRelativeError)))
+                pairs.append(("float_eval_relative_error", .nullable(summary.floatEvalRelativeError)))
+            }
+            pairs.append(("eval_output_relative_error", .nullable(e.outputRelativeError)))
+        }
+        if report != nil { pairs.append(("report", .string(report! + "/report.html"))) }
+        return renderKeyValues(pairs, json: json)
+    }
+
+    /// `<output>/<model stem>_<method>_<format>.<ext>` (the directory is created).
+    func multiPath(method: String, format: String) throws -> String {
+        do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
+            throw CLIError("cannot create directory \(output): \(error.localizedDescription)")
+        }
+        let url = URL(fileURLWithPath: model)
+        let ext = url.pathExtension.isEmpty ? "safetensors" : url.pathExtension
+        let stem = url.deletingPathExtension().lastPathComponent
+        let safe = format.map { $0.isLetter || $0.isNumber ? $0 : "_" }
+        return output + "/\(stem)_\(method)_\(String(safe)).\(ext)"
+    }
+
+    func writeText(_ text: String, to path: String) throws {
+        do { try (text + "\n").write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw CLIError("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Saves one result with metadata; FP8 codes only for `--dtype auto` without `--eval` (so files that are
+    /// evaluated open in numpy-based tooling).
+    func save(_ result: NetworkQuantizationResult, method: String, format: String, layout: NetworkLayout,
+              to path: String) throws {
+        var layout = layout
+        var preferred: DType? = nil
+        switch dtype.lowercased() {
+        case "float32": layout.dtype = .float32
+        case "float64": layout.dtype = .float64
+        case "auto" where eval.isEmpty:
+            preferred = switch format.lowercased() {
+            case "e4m3", "e4m3fn", "fp8_e4m3", "float8_e4m3fn": .float8E4M3FN
+            case "e5m2", "fp8_e5m2", "float8_e5m2": .float8E5M2
+            default: nil
+            }
+        default: break
         }
         let scalingsText = JSONValue.array(result.scalings.factors.map { .array($0.map { .number($0) }) }).rendered()
         var metadata = layout.metadata
         metadata["format"] = format
         metadata["bias_format"] = biasFormat ?? format
-        metadata["method"] = m.rawValue
+        metadata["method"] = method
         metadata["scalings"] = scalingsText
         metadata["l2_path_metric"] = formatNumber(result.l2PathMetric)
         do {
-            try NetworkIO.save(result.network, to: output, layout: layout, metadata: metadata, preferred: preferred,
+            try NetworkIO.save(result.network, to: path, layout: layout, metadata: metadata, preferred: preferred,
                                refusingToOverwrite: [model])
         } catch {
             throw CLIError("\(error)")
         }
-        let inputs = try data.map { try loadInputs($0, inputs: net.inputSize) }
-        var pairs: [(String, JSONValue)] = [("method", .string(m.rawValue)), ("format", .string(format)),
-                                            ("bias_format", .string(biasFormat ?? format)), ("output", .string(output))]
-        pairs += try comparisonMetrics(reference: net, other: result.network, radius: 1, data: inputs)
-        if m == .coordinateDescent { pairs.append(("sweeps", .integer(result.sweeps))) }
-        return renderKeyValues(pairs, json: json)
     }
 
     func run() throws { emit(try render()) }

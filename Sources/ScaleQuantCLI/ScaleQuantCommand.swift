@@ -9,7 +9,7 @@ public struct ScaleQuantCommand: ParsableCommand {
         commandName: "scalequant",
         abstract: "Optimal, rescaling-aware quantization of ReLU networks and their linear building blocks.",
         subcommands: [DemoCommand.self, FormatsCommand.self, RoundCommand.self, Rank1Command.self,
-                      ButterflyCommand.self, PathnormCommand.self, CompareCommand.self, QuantizeCommand.self,
+                      ButterflyCommand.self, PathnormCommand.self, CompareCommand.self, QuantizeCommand.self, EvaluateCommand.self,
                       ExperimentCommand.self]
     )
 

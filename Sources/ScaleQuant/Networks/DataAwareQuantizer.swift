@@ -1,0 +1,213 @@
+/// Data-aware quantization (science §4, "Data-aware variants"): minimizes the output error on calibration inputs
+/// by exact per-neuron searches over each hidden neuron's rescaling family, as coordinate descent.
+///
+/// For hidden layer ℓ (layer by layer, left to right) with inputs X = the already-quantized network's
+/// activations after layer ℓ−1 on the calibration data, and target T = the full-precision layer ℓ+1
+/// pre-activations on ReLU(full-precision layer ℓ applied to X): neuron j (others fixed) has incoming
+/// ŷ_j = Q(λ·y_j) (y_j = row j and bias of the original rescaled to the current scale), pre-activations
+/// z = ŵ·x + b̂, h = ReLU(z), and for that h the best outgoing weights â_kj = Q(⟨r_k, h⟩/‖h‖²) with r the
+/// residual target (T minus the other neurons' quantized contributions and the next layer's bias). The
+/// objective Σ_k ‖r_k − â_kj h‖² is piecewise constant in λ between the rounding boundaries of the coordinates
+/// (``NumberGrid/forEachBoundary(from:below:_:)``), so it is evaluated once per boundary, updating z
+/// incrementally (one coordinate moves by one grid step: O(N)). The λ range is the top two octaves of the
+/// format: max|λ·y_j| from maxFinite/4 to maxFinite (for unbounded grids from 1/4 to 1 times max|y_j|·2).
+/// A step is accepted only when strictly better; sweeps repeat until no neuron improves. The start is `cd`'s
+/// result (or RTN's, if RTN has the smaller calibration error), and the final network is kept only if its
+/// squared output error on the calibration data is not larger than the start's. The searches use the start's
+/// grids (for per-layer integer steps: RTN's come from the input network, cd's from its normal form).
+public enum DataAwareQuantizer {
+    /// The result of one neuron's search.
+    public struct NeuronStep: Sendable, Equatable {
+        /// The chosen factor λ (relative to the given y).
+        public var lambda: Double
+        /// Q(λ·y): quantized incoming weights followed by the bias.
+        public var incoming: [Double]
+        /// The best quantized outgoing weights for that incoming vector (one per output of the next layer).
+        public var outgoing: [Double]
+        /// Σ_k ‖r_k − â_k h‖² over the samples.
+        public var error: Double
+    }
+
+    /// The λ interval searched for an incoming vector `y` on grids with largest value `maxFinite`.
+    static func lambdaRange(_ y: [Double], maxFinite: Double) -> (lo: Double, hi: Double)? {
+        let m = y.reduce(0) { max($0, abs($1)) }
+        guard m > 0 else { return nil }
+        let top = maxFinite.isFinite ? maxFinite : 2 * m
+        return (top / (4 * m), top / m)
+    }
+
+    /// The objective and best outgoing weights for fixed pre-activations `z` (N values) and residuals `r`
+    /// (row-major N × m). O(N·m).
+    static func evaluate(z: [Double], r: [Double], rNorm2: [Double], m: Int, grid: any NumberGrid)
+        -> (error: Double, outgoing: [Double]) {
+        let n = z.count
+        var hh = 0.0
+        var rh = [Double](repeating: 0, count: m)
+        for s in 0..<n where z[s] > 0 {
+            let h = z[s]
+            hh += h * h
+            for k in 0..<m { rh[k] += r[s * m + k] * h }
+        }
+        var err = 0.0
+        var a = [Double](repeating: 0, count: m)
+        for k in 0..<m {
+            if hh > 0 { a[k] = grid.round(rh[k] / hh) }
+            err += rNorm2[k] - 2 * a[k] * rh[k] + a[k] * a[k] * hh
+        }
+        return (err, a)
+    }
+
+    /// One neuron's exact search over λ in `range` (default ``lambdaRange(_:maxFinite:)``).
+    ///
+    /// - Parameters:
+    ///   - inputs: row-major N × n layer inputs; `y`: n weights and a bias; `residual`: row-major N × m;
+    ///   - grids: the incoming weight grid, the incoming bias grid, the outgoing weight grid.
+    /// - Complexity: O((n·N) + B·N·m) for B rounding boundaries in the range.
+    public static func bestNeuronStep(inputs: [Double], count N: Int, y: [Double], residual: [Double], outputs m: Int,
+                                      weightGrid: any NumberGrid, biasGrid: any NumberGrid, outgoingGrid: any NumberGrid,
+                                      range: (lo: Double, hi: Double)? = nil) -> NeuronStep? {
+        let n = y.count - 1
+        guard let (lo, hi) = range ?? lambdaRange(y, maxFinite: min(weightGrid.maxFinite, biasGrid.maxFinite)) else { return nil }
+        var rNorm2 = [Double](repeating: 0, count: m)
+        for s in 0..<N { for k in 0..<m { rNorm2[k] += residual[s * m + k] * residual[s * m + k] } }
+        // Events: (λ, coordinate, new value).
+        var events: [(Double, Int, Double)] = []
+        for i in 0...n where y[i] != 0 {
+            let g: any NumberGrid = i < n ? weightGrid : biasGrid
+            let a = abs(y[i]), sign: Double = y[i] < 0 ? -1 : 1
+            g.forEachBoundary(from: lo * a, below: hi * a) { beta, above in events.append((beta / a, i, sign * above)) }
+        }
+        events.sort { $0.0 < $1.0 }
+        // Split the events into two chunks at a group boundary (equal λ), each replaying the earlier events
+        // on the rounded values only and then searched on its own thread.
+        var cut = events.count / 2
+        while cut > 0 && cut < events.count && events[cut].0 == events[cut - 1].0 { cut += 1 }
+        let bounds = events.count > 64 && cut < events.count ? [0, cut, events.count] : [0, events.count]
+        let results: [NeuronStep] = parallelMap(bounds.count - 1) { c -> NeuronStep in
+            let start = bounds[c], end = bounds[c + 1]
+            var q = (0...n).map { i in (i < n ? weightGrid : biasGrid).round(lo * y[i]) }
+            for k in 0..<start { q[events[k].1] = events[k].2 }
+            let lambda0 = start > 0 ? events[start - 1].0 : lo
+            var z = [Double](repeating: q[n], count: N)
+            for s in 0..<N {
+                var acc = q[n]
+                for i in 0..<n { acc += q[i] * inputs[s * n + i] }
+                z[s] = acc
+            }
+            var first = evaluate(z: z, r: residual, rNorm2: rNorm2, m: m, grid: outgoingGrid)
+            var best = NeuronStep(lambda: lambda0, incoming: q, outgoing: first.outgoing, error: first.error)
+            var e = start
+            while e < end {
+                let lambda = events[e].0
+                while e < end && events[e].0 == lambda {
+                    let (_, i, v) = events[e]
+                    let d = v - q[i]
+                    if d != 0 {
+                        q[i] = v
+                        if i == n { for s in 0..<N { z[s] += d } } else { for s in 0..<N { z[s] += d * inputs[s * n + i] } }
+                    }
+                    e += 1
+                }
+                first = evaluate(z: z, r: residual, rNorm2: rNorm2, m: m, grid: outgoingGrid)
+                if first.error < best.error {
+                    best = NeuronStep(lambda: lambda, incoming: q, outgoing: first.outgoing, error: first.error)
+                }
+            }
+            return best
+        }
+        return results.min { $0.error < $1.error }
+    }
+
+    /// Quantizes `network` on `grids` minimizing the output error on `count` calibration inputs (row-major).
+    ///
+    /// - Throws: ``NetworkError/shape(_:)`` for calibration data of the wrong width; grid errors.
+    public static func quantize(_ network: ReLUNetwork, grids: NetworkGridSpec, calibration: [Double], count: Int,
+                                options: CoordinateDescentOptions = .init()) throws -> NetworkQuantizationResult {
+        guard count > 0, calibration.count == count * network.inputSize else {
+            throw NetworkError.shape("calibration data has \(calibration.count) values for \(count) samples, "
+                                     + "the model has \(network.inputSize) inputs")
+        }
+        func sse(_ a: ReLUNetwork) -> Double {
+            let ya = network.forward(calibration, batch: count), yb = a.forward(calibration, batch: count)
+            return zip(ya, yb).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+        }
+        // Start: cd's result, or RTN's when RTN has the smaller calibration error.
+        let cdNet = try NetworkQuantizer.quantize(network, method: .coordinateDescent, grids: grids, options: options).network
+        let rtnNet = try NetworkQuantizer.quantize(network, method: .rtn, grids: grids).network
+        let startNet = sse(rtnNet) < sse(cdNet) ? rtnNet : cdNet
+        // The grids of the start (per-layer integer steps: RTN's come from the input, cd's from the normal form).
+        let g = try grids.resolve(for: startNet == rtnNet ? network : network.normalForm().network)
+        var ref = PathLifting.aligned(network, to: startNet)  // the original at the current scale
+        var q = startNet
+        var x = calibration
+        var sweepsTotal = 0
+        for l in 0..<(network.layers.count - 1) {
+            let L = ref.layers[l], next = ref.layers[l + 1]
+            let n = L.inputs, hidden = L.outputs, m = next.outputs
+            // Target: full-precision next-layer pre-activations on the quantized inputs.
+            let full = try ReLUNetwork(layers: [L, next])
+            let target = full.forward(x, batch: count)
+            // Current contributions: h_j of the quantized layer, and the prediction P.
+            var zq = try ReLUNetwork(layers: [q.layers[l]]).forward(x, batch: count)  // N × hidden, pre-activation
+            var outgoing = (0..<hidden).map { j in (0..<m).map { k in q.layers[l + 1].weight[k * hidden + j] } }
+            let outBias = q.layers[l + 1].bias
+            var pred = [Double](repeating: 0, count: count * m)
+            for s in 0..<count {
+                for k in 0..<m {
+                    var acc = outBias[k]
+                    for j in 0..<hidden { acc += outgoing[j][k] * max(zq[s * hidden + j], 0) }
+                    pred[s * m + k] = acc
+                }
+            }
+            var improved = true, sweeps = 0
+            while improved && sweeps < max(1, options.maxSweeps) {
+                improved = false
+                sweeps += 1
+                for j in 0..<hidden {
+                    // Residual without neuron j, and the current error of neuron j.
+                    var r = [Double](repeating: 0, count: count * m)
+                    var current = 0.0
+                    for s in 0..<count {
+                        let h = max(zq[s * hidden + j], 0)
+                        for k in 0..<m {
+                            let v = target[s * m + k] - pred[s * m + k] + outgoing[j][k] * h
+                            r[s * m + k] = v
+                            let d = v - outgoing[j][k] * h
+                            current += d * d
+                        }
+                    }
+                    guard let step = bestNeuronStep(inputs: x, count: count, y: ref.layers[l].incoming(j), residual: r,
+                                                    outputs: m, weightGrid: g.weights[l], biasGrid: g.biases[l],
+                                                    outgoingGrid: g.weights[l + 1]),
+                          step.error < current * (1 - 1e-12) else { continue }
+                    improved = true
+                    q.layers[l].weight.replaceSubrange((j * n)..<((j + 1) * n), with: step.incoming[0..<n])
+                    q.layers[l].bias[j] = step.incoming[n]
+                    ref.layers[l].scale(rows: (0..<hidden).map { $0 == j ? step.lambda : 1 }, columnsDividedBy: nil)
+                    ref.layers[l + 1].scale(rows: nil, columnsDividedBy: (0..<hidden).map { $0 == j ? step.lambda : 1 })
+                    for s in 0..<count {
+                        var z = step.incoming[n]
+                        for i in 0..<n { z += step.incoming[i] * x[s * n + i] }
+                        zq[s * hidden + j] = z
+                        let h = max(z, 0)
+                        for k in 0..<m { pred[s * m + k] = target[s * m + k] - r[s * m + k] + step.outgoing[k] * h }
+                    }
+                    outgoing[j] = step.outgoing
+                    for k in 0..<m { q.layers[l + 1].weight[k * hidden + j] = step.outgoing[k] }
+                }
+            }
+            sweepsTotal += sweeps
+            if l + 1 < network.layers.count - 1 {
+                // Next step re-quantizes layer l+1 from `ref`, consistent with the new scales of layer l.
+                x = zq.map { max($0, 0) }
+            }
+        }
+        let chosen = sse(q) <= sse(startNet) ? q : startNet
+        let metric = PathLifting.l2PathMetric(network, chosen)
+        let norm = PathLifting.pathNorm(network, q: 2)
+        return NetworkQuantizationResult(method: .coordinateDescent, network: chosen,
+                                         scalings: NetworkQuantizer.fittedScalings(original: network, quantized: chosen),
+                                         l2PathMetric: metric, relativeL2PathMetric: norm > 0 ? metric / norm : 0,
+                                         sweeps: sweepsTotal, history: [])
+    }
+}

@@ -1,0 +1,86 @@
+import Testing
+@testable import ScaleQuant
+
+@Suite struct DataAwareTests {
+    /// Brute force: the objective at `samples` equally spaced λ in [lo, hi).
+    func bruteForce(x: [Double], n: Int, count: Int, y: [Double], r: [Double], m: Int, w: any NumberGrid,
+                    b: any NumberGrid, out: any NumberGrid, lo: Double, hi: Double, samples: Int) -> Double {
+        var rNorm2 = [Double](repeating: 0, count: m)
+        for s in 0..<count { for k in 0..<m { rNorm2[k] += r[s * m + k] * r[s * m + k] } }
+        var best = Double.infinity
+        for t in 0..<samples {
+            let lambda = lo + (hi - lo) * Double(t) / Double(samples)
+            let q = (0...n).map { i in (i < n ? w : b).round(lambda * y[i]) }
+            let z = (0..<count).map { s in q[n] + (0..<n).reduce(0) { $0 + q[$1] * x[s * n + $1] } }
+            best = min(best, DataAwareQuantizer.evaluate(z: z, r: r, rNorm2: rNorm2, m: m, grid: out).error)
+        }
+        return best
+    }
+
+    @Test(arguments: ["e2m1", "int3@0.25", "e3m2"])
+    func neuronStepMatchesDenseScan(format: String) throws {
+        let grid = try FormatCatalog.grid(named: format)
+        for seed in 1...6 as ClosedRange<UInt64> {
+            var rng = SeededGenerator(seed: seed)
+            let n = 3, count = 40, m = 2
+            let x = rng.gaussians(count * n), y = rng.gaussians(n + 1), r = rng.gaussians(count * m)
+            let range = try #require(DataAwareQuantizer.lambdaRange(y, maxFinite: grid.maxFinite))
+            let step = try #require(DataAwareQuantizer.bestNeuronStep(
+                inputs: x, count: count, y: y, residual: r, outputs: m, weightGrid: grid, biasGrid: grid,
+                outgoingGrid: grid))
+            let brute = bruteForce(x: x, n: n, count: count, y: y, r: r, m: m, w: grid, b: grid, out: grid,
+                                   lo: range.lo, hi: range.hi, samples: 20000)
+            #expect(step.error <= brute + 1e-9 * max(1, abs(brute)), "seed \(seed): \(step.error) vs \(brute)")
+            #expect(abs(step.error - brute) <= 1e-9 * max(1, abs(brute)), "seed \(seed): \(step.error) vs \(brute)")
+        }
+    }
+
+    @Test func neuronStepWithManyEventsUsesBothChunksCorrectly() throws {
+        // Enough boundaries for the two-thread split; compare with a one-chunk reference evaluation.
+        let grid = try FormatCatalog.grid(named: "e4m3")
+        var rng = SeededGenerator(seed: 9)
+        let n = 12, count = 30, m = 3
+        let x = rng.gaussians(count * n), y = rng.gaussians(n + 1), r = rng.gaussians(count * m)
+        let range = try #require(DataAwareQuantizer.lambdaRange(y, maxFinite: grid.maxFinite))
+        let step = try #require(DataAwareQuantizer.bestNeuronStep(
+            inputs: x, count: count, y: y, residual: r, outputs: m, weightGrid: grid, biasGrid: grid, outgoingGrid: grid))
+        let brute = bruteForce(x: x, n: n, count: count, y: y, r: r, m: m, w: grid, b: grid, out: grid,
+                               lo: range.lo, hi: range.hi, samples: 40000)
+        #expect(step.error <= brute + 1e-9 * max(1, abs(brute)))
+    }
+
+    func sse(_ a: ReLUNetwork, _ b: ReLUNetwork, _ x: [Double], _ count: Int) -> Double {
+        zip(a.forward(x, batch: count), b.forward(x, batch: count)).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+    }
+
+    @Test(arguments: [[5, 8, 3], [4, 6, 5, 2]])
+    func dataErrorNotWorseThanCdAndRtn(widths: [Int]) throws {
+        for seed in 1...3 as ClosedRange<UInt64> {
+            let net = ReLUNetwork.random(widths: widths, seed: seed)
+            var rng = SeededGenerator(seed: seed + 100)
+            let count = 64
+            let x = rng.gaussians(count * widths[0])
+            for format in ["e2m1", "e4m3", "int4"] {
+                let spec = try QuantizationReport.grids(format: format)
+                let data = try DataAwareQuantizer.quantize(net, grids: spec, calibration: x, count: count)
+                let cd = try NetworkQuantizer.quantize(net, method: .coordinateDescent, grids: spec)
+                let rtn = try NetworkQuantizer.quantize(net, method: .rtn, grids: spec)
+                let e = sse(net, data.network, x, count)
+                #expect(e <= sse(net, cd.network, x, count) * (1 + 1e-12), "\(widths) \(format) seed \(seed)")
+                #expect(e <= sse(net, rtn.network, x, count) * (1 + 1e-12), "\(widths) \(format) seed \(seed)")
+            }
+        }
+    }
+
+    @Test func dataNeedsCalibration() throws {
+        let net = ReLUNetwork.random(widths: [3, 4, 2], seed: 1)
+        #expect(throws: NetworkError.self) {
+            try QuantizationReport.quantize(net, method: "data", grids: try QuantizationReport.grids(format: "e4m3"),
+                                            calibration: nil, options: .init())
+        }
+        #expect(throws: NetworkError.self) {
+            try DataAwareQuantizer.quantize(net, grids: try QuantizationReport.grids(format: "e4m3"),
+                                            calibration: [1, 2], count: 1)
+        }
+    }
+}

@@ -87,7 +87,6 @@ struct DemoCommand: ParsableCommand {
         }
         out.append(table.rendered())
         out.append("")
-        out.append("rank-one, butterfly and network quantization: see the next sections of the README as they land")
         return out.joined(separator: "\n")
     }
 

@@ -81,7 +81,9 @@ public func sq_quantize_mlp(_ nLayers: Int64, _ widths: UnsafePointer<Int64>?, _
         }
         let network = try ReLUNetwork(layers: layers)
         let spec = NetworkGridSpec(weights: weightChoice, biases: biasChoice)
-        if m == .exact || m == .leftToRight || m == .coordinateDescent {
+        // exact on a network without exactly one hidden layer: let the quantizer refuse with the CLI's message.
+        let exactRefused = m == .exact && network.hiddenLayerCount != 1
+        if !exactRefused && (m == .exact || m == .leftToRight || m == .coordinateDescent) {
             try checkRankOneLimits(network, spec)
         }
         let result = try NetworkQuantizer.quantize(network, method: m, grids: spec)

@@ -416,7 +416,7 @@ def _sequential_layers(state):
         if not isinstance(name, str):
             raise ScaleQuantTypeError("tensor names must be str, got %s" % type(name).__name__)
         parts = name.split(".")
-        if len(parts) == 2 and parts[0].isdigit() and parts[1] in ("weight", "bias"):
+        if len(parts) == 2 and parts[0].isascii() and parts[0].isdigit() and parts[1] in ("weight", "bias"):
             (weights if parts[1] == "weight" else biases)[int(parts[0])] = name
         else:
             stray.append(name)

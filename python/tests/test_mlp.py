@@ -269,3 +269,16 @@ def test_c_abi_validation():
     # exact with no hidden layer (a single affine layer) does not apply either
     one = np.array([3, 3], dtype=np.int64)
     assert call(n=1, wd=one, method=2) == 4 and b"exactly one hidden layer" in e.value
+
+
+def test_exact_message_wins_over_limits():
+    sd = random_mlp([3, 4, 4, 2], seed=7)
+    with pytest.raises(sq.ScaleQuantError, match="exactly one hidden layer") as e:
+        sq.quantize_mlp(sd, "binary64", "exact")
+    assert e.value.code == 4
+    with pytest.raises(sq.ScaleQuantError, match="limit") as e:
+        sq.quantize_mlp(sd, "binary64", "cd")
+    assert e.value.code == 4
+    q, _ = sq.quantize_mlp(sd, "binary64", "rtn")  # rtn needs no rank-one solve
+    for k in sd:
+        np.testing.assert_array_equal(q[k], sd[k])

@@ -81,6 +81,12 @@ func classify(_ error: Error) -> (Int32, String) {
         case .overlappingTerms, .tooExpensive: return (SQStatus.unsupported, e.description)
         default: return (SQStatus.invalidArgument, e.description)
         }
+    case let e as NetworkError:
+        switch e {
+        case .notFinite: return (SQStatus.notFinite, e.description)
+        case .unsupported: return (SQStatus.unsupported, e.description)
+        case .shape, .naming: return (SQStatus.invalidArgument, e.description)
+        }
     default: return (SQStatus.internalError, "\(error)")
     }
 }

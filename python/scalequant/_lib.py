@@ -56,6 +56,12 @@ lib.sq_rank_one.argtypes = [ctypes.c_char_p, ctypes.c_char_p, _c_double_p, ctype
 lib.sq_quantize_factors.restype = ctypes.c_int32
 lib.sq_quantize_factors.argtypes = [ctypes.c_char_p, ctypes.c_int32, ctypes.c_int64, _c_int64_p, _c_int64_p,
                                     _c_int64_p, _c_int64_p, _c_double_p, _c_double_p, _c_double_p] + _ERR
+#: False for a library built before sq_quantize_mlp existed (quantize_mlp then raises ScaleQuantError).
+has_quantize_mlp = hasattr(lib, "sq_quantize_mlp")
+if has_quantize_mlp:
+    lib.sq_quantize_mlp.restype = ctypes.c_int32
+    lib.sq_quantize_mlp.argtypes = [ctypes.c_int64, _c_int64_p, _c_double_p, _c_double_p, ctypes.c_char_p,
+                                    ctypes.c_char_p, ctypes.c_int32, _c_double_p, _c_double_p, _c_double_p] + _ERR
 
 if lib.sq_abi_version() != ABI_VERSION:
     raise ImportError("scalequant: %s has C interface version %d, this module needs %d"

@@ -26,8 +26,9 @@
 #define SQ_ERR_ARGUMENT 1       /* null pointer, bad length/shape/index, duplicate entry, unknown method code */
 #define SQ_ERR_FORMAT 2         /* unknown or invalid format name */
 #define SQ_ERR_NOT_FINITE 3     /* NaN or infinity in the input */
-#define SQ_ERR_UNSUPPORTED 4    /* valid input the method does not apply to: pairwise on overlapping terms, or a
-                                   rank-one problem beyond the solver's limits (binary64, > 500 binades, 2^±800) */
+#define SQ_ERR_UNSUPPORTED 4    /* valid input the method does not apply to: pairwise on overlapping terms, exact
+                                   on an MLP without exactly one hidden layer, or a rank-one problem beyond the
+                                   solver's limits (binary64, > 500 binades, 2^±800) */
 #define SQ_ERR_BUFFER 5         /* output buffer too small */
 #define SQ_ERR_INTERNAL 6
 
@@ -35,6 +36,13 @@
 #define SQ_METHOD_PAIRWISE 1
 #define SQ_METHOD_L2R 2
 #define SQ_METHOD_R2L 3         /* reserved (butterfly module) */
+
+/* Methods of sq_quantize_mlp. */
+#define SQ_MLP_RTN 0
+#define SQ_MLP_CLE 1
+#define SQ_MLP_EXACT 2          /* exactly one hidden layer, else SQ_ERR_UNSUPPORTED */
+#define SQ_MLP_L2R 3
+#define SQ_MLP_CD 4
 
 #ifdef __cplusplus
 extern "C" {
@@ -73,6 +81,25 @@ int32_t sq_rank_one(const char *name_x, const char *name_y, const double *x, int
 int32_t sq_quantize_factors(const char *name, int32_t method, int64_t num_factors, const int64_t *shapes,
                             const int64_t *nnz, const int64_t *rows, const int64_t *cols, const double *values,
                             double *out_values, double *out_stats, char *err, int64_t err_len);
+
+/* Quantize a ReLU MLP x -> W_L relu(... relu(W_1 x + b_1) ...) + b_L with L = n_layers >= 1 layers
+ * (the result of `scalequant quantize --format weight_format [--bias-format bias_format] --method M --json`):
+ *   widths[L+1]  n_0 (inputs), n_1, ..., n_L (outputs), each >= 1;
+ *   weights      sum n_l * n_{l-1} doubles: W_1, ..., W_L concatenated, each row-major n_l x n_{l-1}
+ *                (W[o][i] connects input i to output o, PyTorch's Linear.weight);
+ *   biases       sum n_l doubles concatenated, or NULL for all zeros;
+ *   out_weights, out_biases   the quantized parameters, same layout (may alias weights/biases);
+ *   out_stats[5] {l2_path_metric (absolute ||Phi(theta) - Phi(theta_hat)||_2),
+ *                relative_l2_path_metric (divided by ||Phi(theta)||_2; 0 for a zero network),
+ *                l1_path_metric_bound, certified_output_bound (on ||R(x) - R_hat(x)||_1 over ||x||_inf <= 1;
+ *                both NaN when the signs of theta and theta_hat disagree), sweeps (cd; 0 otherwise)}.
+ * bias_format NULL = weight_format. "intN" without "@STEP" = integer grid with a per-layer step max|.|/(2^(N-1)-1)
+ * (N in 2..53), taken from the input (rtn), the equalized network (cle) or the normal form (exact, l2r, cd).
+ * method: SQ_MLP_* (cd runs at most 50 sweeps). SQ_ERR_UNSUPPORTED: exact without exactly one hidden layer (the
+ * CLI's message), or exact/l2r/cd on a network beyond the rank-one solver's limits (e.g. binary64). */
+int32_t sq_quantize_mlp(int64_t n_layers, const int64_t *widths, const double *weights, const double *biases,
+                        const char *weight_format, const char *bias_format, int32_t method, double *out_weights,
+                        double *out_biases, double *out_stats, char *err, int64_t err_len);
 
 #ifdef __cplusplus
 }

@@ -9,8 +9,9 @@
 /// residual target (T minus the other neurons' quantized contributions and the next layer's bias). The
 /// objective Σ_k ‖r_k − â_kj h‖² is piecewise constant in λ between the rounding boundaries of the coordinates
 /// (``NumberGrid/forEachBoundary(from:below:_:)``), so it is evaluated once per boundary, updating z
-/// incrementally (one coordinate moves by one grid step: O(N)). The λ range is the top two octaves of the
-/// format: max|λ·y_j| from maxFinite/4 to maxFinite (for unbounded grids from 1/4 to 1 times max|y_j|·2).
+/// incrementally (one coordinate moves by one grid step: O(N)). The λ range is the whole rescaling family of a
+/// bounded grid: from "every Q(λ·y_i) is 0" to "every one saturates" (for the idealized F_p, whose family repeats
+/// every octave up to the rounding of the outgoing weights, two octaves).
 /// A step is accepted only when strictly better; sweeps repeat until no neuron improves. The start is `cd`'s
 /// result (or RTN's, if RTN has the smaller calibration error), and the final network is kept only if its
 /// squared output error on the calibration data is not larger than the start's. The searches use the start's
@@ -28,12 +29,16 @@ public enum DataAwareQuantizer {
         public var error: Double
     }
 
-    /// The λ interval searched for an incoming vector `y` on grids with largest value `maxFinite`.
-    static func lambdaRange(_ y: [Double], maxFinite: Double) -> (lo: Double, hi: Double)? {
-        let m = y.reduce(0) { max($0, abs($1)) }
-        guard m > 0 else { return nil }
-        let top = maxFinite.isFinite ? maxFinite : 2 * m
-        return (top / (4 * m), top / m)
+    /// The λ interval searched for an incoming vector `y` (weights and bias) on the given grids: for bounded grids
+    /// all of (first rounding boundary / max|y|, 2·max finite / min|y|), outside which Q(λy) no longer changes;
+    /// for unbounded grids two octaves.
+    static func lambdaRange(_ y: [Double], grids: [any NumberGrid]) -> (lo: Double, hi: Double)? {
+        let nonZero = y.filter { $0 != 0 }.map { abs($0) }
+        guard let m = nonZero.max(), let small = nonZero.min() else { return nil }
+        let maxFinite = grids.map(\.maxFinite).max() ?? .infinity
+        guard maxFinite.isFinite, let firstBoundary = grids.map({ $0.smallestPositive / 2 }).min(), firstBoundary > 0
+        else { return (1 / (2 * m), 2 / m) }
+        return (firstBoundary / m, 2 * maxFinite / small)
     }
 
     /// The objective and best outgoing weights for fixed pre-activations `z` (N values) and residuals `r`
@@ -57,7 +62,7 @@ public enum DataAwareQuantizer {
         return (err, a)
     }
 
-    /// One neuron's exact search over λ in `range` (default ``lambdaRange(_:maxFinite:)``).
+    /// One neuron's exact search over λ in `range` (default ``lambdaRange(_:grids:)``).
     ///
     /// - Parameters:
     ///   - inputs: row-major N × n layer inputs; `y`: n weights and a bias; `residual`: row-major N × m;
@@ -67,7 +72,7 @@ public enum DataAwareQuantizer {
                                       weightGrid: any NumberGrid, biasGrid: any NumberGrid, outgoingGrid: any NumberGrid,
                                       range: (lo: Double, hi: Double)? = nil) -> NeuronStep? {
         let n = y.count - 1
-        guard let (lo, hi) = range ?? lambdaRange(y, maxFinite: min(weightGrid.maxFinite, biasGrid.maxFinite)) else { return nil }
+        guard let (lo, hi) = range ?? lambdaRange(y, grids: [weightGrid, biasGrid]) else { return nil }
         var rNorm2 = [Double](repeating: 0, count: m)
         for s in 0..<N { for k in 0..<m { rNorm2[k] += residual[s * m + k] * residual[s * m + k] } }
         // Events: (λ, coordinate, new value).

@@ -1,15 +1,16 @@
+import Foundation
 import Testing
 @testable import ScaleQuant
 
 @Suite struct DataAwareTests {
-    /// Brute force: the objective at `samples` equally spaced λ in [lo, hi).
+    /// Brute force: the objective at `samples` geometrically spaced λ in [lo, hi) (the range spans many binades).
     func bruteForce(x: [Double], n: Int, count: Int, y: [Double], r: [Double], m: Int, w: any NumberGrid,
                     b: any NumberGrid, out: any NumberGrid, lo: Double, hi: Double, samples: Int) -> Double {
         var rNorm2 = [Double](repeating: 0, count: m)
         for s in 0..<count { for k in 0..<m { rNorm2[k] += r[s * m + k] * r[s * m + k] } }
         var best = Double.infinity
         for t in 0..<samples {
-            let lambda = lo + (hi - lo) * Double(t) / Double(samples)
+            let lambda = lo * Foundation.exp(Foundation.log(hi / lo) * Double(t) / Double(samples))
             let q = (0...n).map { i in (i < n ? w : b).round(lambda * y[i]) }
             let z = (0..<count).map { s in q[n] + (0..<n).reduce(0) { $0 + q[$1] * x[s * n + $1] } }
             best = min(best, DataAwareQuantizer.evaluate(z: z, r: r, rNorm2: rNorm2, m: m, grid: out).error)
@@ -24,7 +25,7 @@ import Testing
             var rng = SeededGenerator(seed: seed)
             let n = 3, count = 40, m = 2
             let x = rng.gaussians(count * n), y = rng.gaussians(n + 1), r = rng.gaussians(count * m)
-            let range = try #require(DataAwareQuantizer.lambdaRange(y, maxFinite: grid.maxFinite))
+            let range = try #require(DataAwareQuantizer.lambdaRange(y, grids: [grid]))
             let step = try #require(DataAwareQuantizer.bestNeuronStep(
                 inputs: x, count: count, y: y, residual: r, outputs: m, weightGrid: grid, biasGrid: grid,
                 outgoingGrid: grid))
@@ -41,7 +42,7 @@ import Testing
         var rng = SeededGenerator(seed: 9)
         let n = 12, count = 30, m = 3
         let x = rng.gaussians(count * n), y = rng.gaussians(n + 1), r = rng.gaussians(count * m)
-        let range = try #require(DataAwareQuantizer.lambdaRange(y, maxFinite: grid.maxFinite))
+        let range = try #require(DataAwareQuantizer.lambdaRange(y, grids: [grid]))
         let step = try #require(DataAwareQuantizer.bestNeuronStep(
             inputs: x, count: count, y: y, residual: r, outputs: m, weightGrid: grid, biasGrid: grid, outgoingGrid: grid))
         let brute = bruteForce(x: x, n: n, count: count, y: y, r: r, m: m, w: grid, b: grid, out: grid,

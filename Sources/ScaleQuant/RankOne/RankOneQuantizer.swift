@@ -111,6 +111,11 @@ public enum RankOne {
 
     private static func dispatch(_ gx: any NumberGrid, _ gy: any NumberGrid, a: [Double], c: [Double],
                                  b: [Double], d: [Double], keepY: Bool) throws -> WeightedResult {
+        // Bounded float formats: first through F_p, exact when its answer fits (see solveThroughIdealized).
+        if let fx = gx as? FloatFormat, let fy = gy as? FloatFormat,
+           let r = try solveThroughIdealized(fx, fy, a: a, c: c, b: b, d: d, keepY: keepY) {
+            return r
+        }
         // Concrete grid types are dispatched by hand so that the hot loops are specialized.
         func withY<X: NumberGrid>(_ x: X) throws -> WeightedResult {
             switch gy {

@@ -44,19 +44,7 @@ enum OutputError {
     /// samples of ‖Δ‖_∞.
     static func measure(_ a: ReLUNetwork, _ b: ReLUNetwork, _ x: [Double], batch: Int)
         -> (meanRelative: Double, maxAbsolute: Double) {
-        let ya = a.forward(x, batch: batch), yb = b.forward(x, batch: batch)
-        let m = a.outputSize
-        var sum = 0.0, counted = 0, worst = 0.0
-        for s in 0..<batch {
-            var d2 = 0.0, n2 = 0.0
-            for o in 0..<m {
-                let d = ya[s * m + o] - yb[s * m + o]
-                d2 += d * d; n2 += ya[s * m + o] * ya[s * m + o]
-                worst = max(worst, abs(d))
-            }
-            if n2 > 0 { sum += (d2 / n2).squareRoot(); counted += 1 }
-        }
-        return (counted > 0 ? sum / Double(counted) : 0, worst)
+        Evaluation.relativeError(reference: a.forward(x, batch: batch), b.forward(x, batch: batch), width: a.outputSize)
     }
 }
 

@@ -51,6 +51,18 @@ import ScaleQuant
             try parse(["quantize", model, "--format", "e4m3", "--method", "data", "-o", out],
                       as: QuantizeCommand.self).render()
         }
+        // Calibration inputs of the wrong shape (labels: 1-D), or a missing file: a clear error, not a crash.
+        do {
+            let thrown = #expect(throws: CLIError.self) {
+                try parse(["quantize", model, "--format", "e4m3", "--method", "data", "-o", out, "--calib", y],
+                          as: QuantizeCommand.self).render()
+            }
+            #expect(thrown.map { !$0.message.isEmpty && !$0.message.contains("\n") } ?? false)
+        }
+        #expect(throws: CLIError.self) {
+            try parse(["quantize", model, "--format", "e4m3", "--method", "data", "-o", out, "--calib", "/nonexistent.npy"],
+                      as: QuantizeCommand.self).render()
+        }
         // Labels length != rows (calibration inputs have 256 rows, labels 450).
         #expect(throws: CLIError.self) {
             try parse(["quantize", model, "--format", "e4m3", "--method", "rtn", "-o", out, "--eval", calib, y],

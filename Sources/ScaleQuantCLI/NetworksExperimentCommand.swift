@@ -8,11 +8,12 @@ struct NetworksExperimentCommand: ParsableCommand {
         commandName: "networks",
         abstract: "Compare rtn, cle, exact, l2r and cd on random (or given) MLPs, with and without random rescaling.",
         discussion: """
-            Default models: He-initialized 64-256-256-10 and 64-128-10 (seeded), 1000 seeded Gaussian inputs. \
+            Default models: He-initialized 64-256-256-10 and 64-128-10 (seeded), 1000 seeded Gaussian inputs, and \
+            the bundled digits MLPs (64-32-10, 64-64-32-10; test split, with accuracy; --no-digits leaves them out). \
             Formats default to e2m1,e3m2,e4m3,int4,int8 (integer formats: per-layer steps, see `quantize --help`). \
             Each network is also rescaled by factors drawn from {1,128,4096}; errors are always measured against \
             the original. Columns: model, format, method, rescaled, l2_path_metric, relative_l2_path_metric, \
-            output_relative_error, sweeps, seconds.
+            output_relative_error, accuracy, float_accuracy, sweeps, seconds.
             """
     )
 
@@ -30,6 +31,13 @@ struct NetworksExperimentCommand: ParsableCommand {
 
     @Option(name: .long, help: "Inputs (.npy [N, inputs]) for the --model entries.")
     var data: String?
+
+    @Option(name: .long, help: "Integer class labels (.npy [N]) of --data, for the accuracy column.")
+    var labels: String?
+
+    @Flag(name: .customLong("digits"), inversion: .prefixedNo,
+          help: "Include the bundled digits MLPs (evaluated on the bundled test split).")
+    var digits = true
 
     @Option(name: .long, help: "Random input samples for the random models.")
     var samples = 1000
@@ -50,14 +58,31 @@ struct NetworksExperimentCommand: ParsableCommand {
             guard widths.count >= 2, widths.allSatisfy({ $0 > 0 }) else { throw CLIError("bad architecture '\(arch)'") }
             out.append(.random(widths: widths, seed: seed &+ UInt64(k), samples: samples))
         }
+        if digits {
+            let resources = DemoCommand.resourcesDirectory()
+            for name in ["digits_mlp_64_32_10", "digits_mlp_64_64_32_10"] {
+                let path = resources + "/models/" + name + ".safetensors"
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw CLIError("bundled model not found at \(path): run from a checkout, set SCALEQUANT_RESOURCES "
+                                   + "or pass --no-digits")
+                }
+                let (net, _) = try loadNetwork(path)
+                let d = try loadEvaluationData(inputs: resources + "/data/digits_test_x.npy",
+                                               labels: resources + "/data/digits_test_y.npy", network: net)
+                out.append(.init(name: name, network: net, inputs: d.inputs, samples: d.count, labels: d.labels))
+            }
+        }
         for path in model {
             let (net, _) = try loadNetwork(path)
-            var inputs: (values: [Double], batch: Int)
-            if let data { inputs = try loadInputs(data, inputs: net.inputSize) } else {
+            if labels != nil && data == nil { throw CLIError("--labels needs --data") }
+            if let data {
+                let d = try loadEvaluationData(inputs: data, labels: labels, network: net)
+                out.append(.init(name: path, network: net, inputs: d.inputs, samples: d.count, labels: d.labels))
+            } else {
                 var rng = SeededGenerator(seed: seed)
-                inputs = (rng.gaussians(samples * net.inputSize), samples)
+                out.append(.init(name: path, network: net, inputs: rng.gaussians(samples * net.inputSize),
+                                 samples: samples))
             }
-            out.append(.init(name: path, network: net, inputs: inputs.values, samples: inputs.batch))
         }
         return out
     }

@@ -84,7 +84,7 @@ import ScaleQuant
 @Suite struct NetworksExperimentCommandTests {
     @Test func tinyExperimentCSV() throws {
         let text = try parse(["experiment", "networks", "--architectures", "4-6-3,3-4-4-2", "--formats", "e4m3,int4",
-                              "--samples", "20", "--max-sweeps", "3"], as: NetworksExperimentCommand.self).render()
+                              "--samples", "20", "--max-sweeps", "3", "--no-digits"], as: NetworksExperimentCommand.self).render()
         let lines = text.split(separator: "\n")
         #expect(lines.first?.hasPrefix("model,format,method,rescaled,l2_path_metric") == true)
         // 4-6-3: 5 methods; 3-4-4-2: 4 methods (no exact); each on 2 formats, with and without rescaling.
@@ -97,6 +97,23 @@ import ScaleQuant
         for m in ["l2r", "cd", "exact"] {
             let a = try #require(byKey["4-6-3e4m3" + m + "no"]), b = try #require(byKey["4-6-3e4m3" + m + "yes"])
             #expect(abs(a - b) <= 1e-12 * a)
+        }
+    }
+
+    @Test("the bundled digits MLPs come with accuracy, and cd beats RTN and CLE on them")
+    func digitsRows() throws {
+        let text = try parse(["experiment", "networks", "--architectures", "", "--formats", "int4",
+                              "--methods", "rtn,cle,cd", "--max-sweeps", "3"], as: NetworksExperimentCommand.self).render()
+        let rows = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        #expect(rows.count == 2 * 3 * 2)
+        for model in ["digits_mlp_64_32_10", "digits_mlp_64_64_32_10"] {
+            let mine = rows.filter { $0[0] == model && $0[3] == "no" }
+            let metric = Dictionary(uniqueKeysWithValues: mine.map { ($0[2], Double($0[4])!) })
+            #expect(metric["cd"]! <= metric["rtn"]! && metric["cd"]! <= metric["cle"]!, "\(model): \(metric)")
+            for r in mine {
+                let accuracy = try #require(Double(r[7])), float = try #require(Double(r[8]))
+                #expect(accuracy > 0.5 && accuracy <= 1 && float > 0.97, "\(r)")
+            }
         }
     }
 }

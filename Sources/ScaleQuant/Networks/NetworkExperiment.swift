@@ -14,9 +14,12 @@ public enum NetworkExperiment {
         public var inputs: [Double]
         /// Number of input rows.
         public var samples: Int
+        /// Class labels of the input rows (prediction = argmax of the output), for the accuracy column.
+        public var labels: [Int]?
         /// Creates a model entry.
-        public init(name: String, network: ReLUNetwork, inputs: [Double], samples: Int) {
+        public init(name: String, network: ReLUNetwork, inputs: [Double], samples: Int, labels: [Int]? = nil) {
             self.name = name; self.network = network; self.inputs = inputs; self.samples = samples
+            self.labels = labels
         }
 
         /// A He-initialized random MLP with seeded standard Gaussian inputs.
@@ -44,6 +47,10 @@ public enum NetworkExperiment {
         public var relativeL2PathMetric: Double
         /// Mean over inputs of ‖R_θ(x) − R_θ̂(x)‖₂ / ‖R_θ(x)‖₂.
         public var outputRelativeError: Double
+        /// Fraction of inputs whose argmax matches the label (models with labels only).
+        public var accuracy: Double?
+        /// The unquantized network's accuracy on the same inputs (models with labels only).
+        public var floatAccuracy: Double?
         /// Coordinate-descent sweeps (0 otherwise).
         public var sweeps: Int
         /// Wall-clock seconds of the quantization.
@@ -73,6 +80,8 @@ public enum NetworkExperiment {
             let reference = model.network
             let rescaled = reference.randomlyRescaled(choices: rescaleChoices, seed: seed).network
             let outputs = reference.forward(model.inputs, batch: model.samples)
+            let data = EvaluationData(inputs: model.inputs, count: model.samples, labels: model.labels)
+            let floatAccuracy = model.labels == nil ? nil : Evaluation.accuracy(reference, data)
             for format in formats {
                 let spec = try gridSpec(format)
                 for method in methods where method != .exact || reference.hiddenLayerCount == 1 {
@@ -87,6 +96,8 @@ public enum NetworkExperiment {
                         let row = Row(model: model.name, format: format, method: method, rescaled: isRescaled,
                                       l2PathMetric: metric, relativeL2PathMetric: metric / norm,
                                       outputRelativeError: meanRelativeError(outputs, y, width: reference.outputSize),
+                                      accuracy: model.labels == nil ? nil : Evaluation.accuracy(result.network, data),
+                                      floatAccuracy: floatAccuracy,
                                       sweeps: result.sweeps,
                                       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
                         rows.append(row)
@@ -113,12 +124,14 @@ public enum NetworkExperiment {
     }
 
     /// CSV with a header: model, format, method, rescaled, l2_path_metric, relative_l2_path_metric,
-    /// output_relative_error, sweeps, seconds.
+    /// output_relative_error, accuracy, float_accuracy (empty without labels), sweeps, seconds.
     public static func csv(_ rows: [Row]) -> String {
-        var lines = ["model,format,method,rescaled,l2_path_metric,relative_l2_path_metric,output_relative_error,sweeps,seconds"]
+        var lines = ["model,format,method,rescaled,l2_path_metric,relative_l2_path_metric,output_relative_error,"
+                     + "accuracy,float_accuracy,sweeps,seconds"]
         for r in rows {
             lines.append([r.model, r.format, r.method.rawValue, r.rescaled ? "yes" : "no", "\(r.l2PathMetric)",
-                          "\(r.relativeL2PathMetric)", "\(r.outputRelativeError)", "\(r.sweeps)", "\(r.seconds)"]
+                          "\(r.relativeL2PathMetric)", "\(r.outputRelativeError)", r.accuracy.map { "\($0)" } ?? "",
+                          r.floatAccuracy.map { "\($0)" } ?? "", "\(r.sweeps)", "\(r.seconds)"]
                 .joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

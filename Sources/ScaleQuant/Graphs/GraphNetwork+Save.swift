@@ -22,6 +22,9 @@ extension GraphNetwork {
         guard resolvedPath(weightsURL.path) != resolvedPath(spec.path) else {
             throw GraphError.invalidArgument("the spec and the weights must be different files (\(spec.path))")
         }
+        for output in [spec, weightsURL] where inputs.contains(where: { resolvedPath($0.path) == resolvedPath(output.path) }) {
+            throw FileFormatError.refusingToOverwriteInput(file: output.path)
+        }
         let layout = layout ?? GraphLayout()
         let sameFolder = resolvedPath(weightsURL.deletingLastPathComponent().path)
             == resolvedPath(spec.deletingLastPathComponent().path)

@@ -105,10 +105,11 @@ extension GraphNetwork {
         return RescalingStructure(groups: groups, channelGroup: channelGroup)
     }
 
-    /// Indices into `nodes[m.node].weight` of unit m's incoming weights (`weight[o, …]`), and its bias index o.
-    ///
-    /// - Precondition: m is an output channel of a conv2d/linear node.
+    /// Indices into `nodes[m.node].weight` of unit m's incoming weights (`weight[o, …]`, contiguous); its bias is
+    /// `bias[o]`. Empty if m is not an output channel of a conv2d/linear node.
     public func incomingWeightIndices(_ m: ChannelGroup.Member) -> Range<Int> {
+        guard nodes.indices.contains(m.node), nodes[m.node].operation.isAffine,
+              nodes[m.node].bias.indices.contains(m.channel) else { return 0..<0 }
         let node = nodes[m.node]
         let per = node.weight.count / node.bias.count
         return (m.channel * per)..<((m.channel + 1) * per)
@@ -116,9 +117,10 @@ extension GraphNetwork {
 
     /// Indices into `nodes[m.node].weight` of the weights reading input channel (or feature) m.channel: for a
     /// conv2d, `weight[o, c − g·C/G, u, v]` for the output channels o of c's group g; for a linear node, column c.
-    ///
-    /// - Precondition: m.node is a conv2d/linear node and m.channel one of its input channels/features.
+    /// Empty if m.node is not a conv2d/linear node or m.channel not one of its input channels/features.
     public func outgoingWeightIndices(_ m: ChannelGroup.Member) -> [Int] {
+        guard nodes.indices.contains(m.node), m.channel >= 0,
+              m.channel < valueShape(sourceValues[m.node][0])[0] else { return [] }
         switch nodes[m.node].operation {
         case .conv2d(let g):
             let group = m.channel / g.inPerGroup, ci = m.channel - group * g.inPerGroup

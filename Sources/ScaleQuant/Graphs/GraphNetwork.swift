@@ -26,8 +26,10 @@ public struct GraphNetwork: Sendable, Equatable {
     ///   whose output nothing reads.
     /// - Complexity: O(nodes + parameters).
     public init(inputShape: [Int], nodes: [GraphNode], output: String? = nil) throws {
-        guard inputShape.count == 1 || inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
-            throw GraphError.invalidGraph("input shape \(inputShape) must be [C, H, W] or [F] with positive sizes")
+        guard inputShape.count == 1 || inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }),
+              let inputCount = NDArray.elementCount(of: inputShape), inputCount <= GraphNetwork.maxValueSize else {
+            throw GraphError.invalidGraph("input shape \(inputShape) must be [C, H, W] or [F] with positive sizes "
+                                          + "and at most \(GraphNetwork.maxValueSize) elements")
         }
         guard !nodes.isEmpty else { throw GraphError.invalidGraph("a graph needs at least one node") }
         var index: [String: Int] = ["input": 0]
@@ -58,6 +60,10 @@ public struct GraphNetwork: Sendable, Equatable {
                 throw GraphError.invalidNode(node: node.name, reason: "unknown input '\(name)'")
             }
             let shape = try GraphNetwork.validate(node, inputShapes: src.map { shapes[$0] })
+            guard let count = NDArray.elementCount(of: shape), count <= GraphNetwork.maxValueSize else {
+                throw GraphError.invalidNode(node: node.name, reason: "output shape \(shape) has more than "
+                                             + "\(GraphNetwork.maxValueSize) elements per sample")
+            }
             if !node.outputShape.isEmpty && node.outputShape != shape {
                 throw GraphError.invalidNode(node: node.name, reason: "declared output shape \(node.outputShape) "
                                              + "differs from the computed \(shape)")
@@ -82,6 +88,9 @@ public struct GraphNetwork: Sendable, Equatable {
         self.sourceValues = sources
     }
 
+    /// The largest number of elements a value may have per sample (2³⁰), so that sizes never overflow.
+    public static let maxValueSize = 1 << 30
+
     /// The number of elements of one input sample.
     public var inputSize: Int { inputShape.reduce(1, *) }
     /// The per-sample output shape (the last node's).
@@ -90,7 +99,7 @@ public struct GraphNetwork: Sendable, Equatable {
     public var outputSize: Int { outputShape.reduce(1, *) }
     /// The number of values (graph input and node outputs), nodes.count + 1.
     public var valueCount: Int { nodes.count + 1 }
-    /// The per-sample shape of value v (0: input, k + 1: node k).
+    /// The per-sample shape of value v (0: input, k + 1: node k). Precondition: 0 ≤ v < valueCount.
     public func valueShape(_ v: Int) -> [Int] { v == 0 ? inputShape : nodes[v - 1].outputShape }
     /// The number of elements of value v.
     public func valueSize(_ v: Int) -> Int { valueShape(v).reduce(1, *) }

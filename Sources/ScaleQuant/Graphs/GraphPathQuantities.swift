@@ -6,8 +6,9 @@
 ///
 /// Arrays are indexed by value (0: the graph input, k + 1: node k), then by element (NCHW order within a sample).
 public struct GraphPathQuantities: Sendable, Equatable {
-    /// F_e = ⟨P_e, P̂_e⟩ over the in-paths of e (input elements: 1; a path from a bias b contributes b·b̂ times the
-    /// products of the weights after it: the bias itself starts the path with value 1 times b).
+    /// F_e = ⟨P_e, P̂_e⟩ over the in-paths of e (input elements: 1). A path starting at a bias b (of e's own node
+    /// or an earlier one) has value b × Π w in θ and b̂ × Π ŵ in θ̂; seen from the unit the bias belongs to, the
+    /// bias is a weight on a constant input whose F and N̂ are 1.
     public var forwardInner: [[Double]]
     /// N̂_e = ‖P̂_e‖² (input elements: 1).
     public var forwardNormSquared: [[Double]]

@@ -14,9 +14,16 @@ extension GraphNetwork {
         func requireNoParameters() throws {
             guard node.weight.isEmpty, node.bias.isEmpty else { throw fail("\(node.operation.kind) has no parameters") }
         }
+        let limit = 1 << 24
         switch node.operation {
         case .conv2d(let g):
             let (c, h, w) = try requireImage()
+            for (what, v) in [("in_channels", g.inChannels), ("out_channels", g.outChannels),
+                              ("kernel_size", max(g.kernelHeight, g.kernelWidth)),
+                              ("stride", max(g.strideHeight, g.strideWidth)),
+                              ("padding", max(g.paddingHeight, g.paddingWidth)), ("groups", g.groups)] where v > limit {
+                throw fail("\(what) = \(v) is unreasonably large (limit \(limit))")
+            }
             guard g.inChannels > 0, g.outChannels > 0, g.kernelHeight > 0, g.kernelWidth > 0 else {
                 throw fail("channels and kernel sizes must be positive")
             }
@@ -44,6 +51,9 @@ extension GraphNetwork {
             return [g.outChannels, (hp - g.kernelHeight) / g.strideHeight + 1, (wp - g.kernelWidth) / g.strideWidth + 1]
         case .linear(let n, let m):
             guard x.count == 1 else { throw fail("linear needs a [F] input (flatten first), got \(x)") }
+            guard n <= limit, m <= limit, NDArray.elementCount(of: [n, m]) != nil else {
+                throw fail("in_features × out_features = \(n) × \(m) is unreasonably large")
+            }
             guard n > 0, m > 0 else { throw fail("in_features and out_features must be positive") }
             guard n == x[0] else { throw fail("in_features is \(n) but the input has \(x[0]) features") }
             guard node.weight.count == n * m else {
@@ -59,6 +69,9 @@ extension GraphNetwork {
         case .maxPool2d(let p), .avgPool2d(let p):
             try requireNoParameters()
             let (c, h, w) = try requireImage()
+            guard max(p.kernelHeight, p.kernelWidth, p.strideHeight, p.strideWidth) <= limit else {
+                throw fail("pooling kernel or stride is unreasonably large (limit \(limit))")
+            }
             guard p.kernelHeight > 0, p.kernelWidth > 0, p.strideHeight > 0, p.strideWidth > 0 else {
                 throw fail("pooling kernel and stride must be positive")
             }

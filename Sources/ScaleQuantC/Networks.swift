@@ -33,78 +33,210 @@ public func sq_quantize_mlp(_ nLayers: Int64, _ widths: UnsafePointer<Int64>?, _
                             _ outStats: UnsafeMutablePointer<Double>?,
                             _ err: UnsafeMutablePointer<CChar>?, _ errLen: Int64) -> Int32 {
     guarded(err, errLen) {
-        guard nLayers >= 1, nLayers <= maxNetworkLayers else {
-            throw CABIError(SQStatus.invalidArgument, "n_layers must lie in 1…\(maxNetworkLayers) (got \(nLayers))")
-        }
-        let count = Int(nLayers)
-        guard let wp = try required(widths, "widths") else { return }
-        var sizes: [Int] = []
-        for k in 0...count {
-            let w = wp[k]
-            guard w >= 1, w <= maxElements else {
-                throw CABIError(SQStatus.invalidArgument, "widths[\(k)] is \(w) (widths must be at least 1)")
-            }
-            sizes.append(Int(w))
-        }
-        var weightTotal = 0, biasTotal = 0
-        for l in 0..<count {
-            let (product, o1) = sizes[l + 1].multipliedReportingOverflow(by: sizes[l])
-            let (sum, o2) = weightTotal.addingReportingOverflow(product)
-            guard !o1, !o2, sum <= Int(maxElements) else {
-                throw CABIError(SQStatus.invalidArgument, "the total number of weights is too large")
-            }
-            weightTotal = sum
-            biasTotal += sizes[l + 1]
-        }
-        guard biasTotal <= Int(maxElements) else {
-            throw CABIError(SQStatus.invalidArgument, "the total number of biases is too large")
-        }
+        let network = try readNetwork(nLayers, widths, weights, biases)
         guard let m = NetworkQuantizationMethod(code: method) else {
             throw CABIError(SQStatus.invalidArgument,
                             "unknown method code \(method) (0 rtn, 1 cle, 2 exact, 3 l2r, 4 cd)")
         }
-        let weightChoice = try gridChoice(weightFormat, "weight_format")
-        let biasChoice = biasFormat == nil ? nil : try gridChoice(biasFormat, "bias_format")
-        let w = try finiteDoubles(weights, weightTotal, "weights")
-        let b = biases == nil ? [Double](repeating: 0, count: biasTotal) : try finiteDoubles(biases, biasTotal, "biases")
-        guard let ow = try requiredOutput(outWeights, "out_weights", count: weightTotal),
-              let ob = try requiredOutput(outBiases, "out_biases", count: biasTotal),
-              let os = try requiredOutput(outStats, "out_stats") else { return }
-        var layers: [DenseLayer] = []
-        var wo = 0, bo = 0
-        for l in 0..<count {
-            let n = sizes[l + 1] * sizes[l]
-            layers.append(try DenseLayer(weight: Array(w[wo..<(wo + n)]), bias: Array(b[bo..<(bo + sizes[l + 1])]),
-                                         inputs: sizes[l], outputs: sizes[l + 1]))
-            wo += n
-            bo += sizes[l + 1]
-        }
-        let network = try ReLUNetwork(layers: layers)
-        let spec = NetworkGridSpec(weights: weightChoice, biases: biasChoice)
+        let spec = try gridSpec(weightFormat, biasFormat)
+        let outputs = try NetworkOutputs(network, outWeights, outBiases, outStats)
         // exact on a network without exactly one hidden layer: let the quantizer refuse with the CLI's message.
         let exactRefused = m == .exact && network.hiddenLayerCount != 1
         if !exactRefused && (m == .exact || m == .leftToRight || m == .coordinateDescent) {
             try checkRankOneLimits(network, spec)
         }
-        let result = try NetworkQuantizer.quantize(network, method: m, grids: spec)
+        outputs.write(try NetworkQuantizer.quantize(network, method: m, grids: spec), original: network)
+    }
+}
+
+/// Data-aware quantization of a ReLU network on calibration inputs: the method `data` of `scalequant quantize`
+/// (``DataAwareQuantizer``: exact per-neuron searches over each hidden neuron's rescaling family minimizing the
+/// output error on the calibration data, as coordinate descent started from cd's result or RTN's, at most 50
+/// sweeps per layer as the CLI's default).
+///
+/// Layout: as ``sq_quantize_mlp`` (`n_layers`, `widths`, `weights`, `biases`, the formats, the outputs and
+/// `out_stats`, whose `sweeps` entry is the total number of data-aware sweeps), plus
+/// - `calib`: `n_samples` × n₀ doubles, row-major (one calibration input per row, n₀ = `widths[0]`), finite;
+/// - `n_samples` ≥ 1, with `n_samples` × max(widths) ≤ 2^27 (the activations kept in memory).
+///
+/// Status 1 for a bad `n_samples` or null pointers, 3 for a NaN or infinite calibration value (its flat index in
+/// the message), 4 for a network beyond the rank-one solver's limits (as cd), a neuron whose rescaling family has
+/// more than 2^24 rounding boundaries on the grids (e.g. binary32, binary64, int24: use a narrower format), or
+/// activations on the calibration data beyond 2^±256 in magnitude.
+@_cdecl("sq_quantize_mlp_data")
+public func sq_quantize_mlp_data(_ nLayers: Int64, _ widths: UnsafePointer<Int64>?, _ weights: UnsafePointer<Double>?,
+                                 _ biases: UnsafePointer<Double>?, _ weightFormat: UnsafePointer<CChar>?,
+                                 _ biasFormat: UnsafePointer<CChar>?, _ calib: UnsafePointer<Double>?,
+                                 _ nSamples: Int64, _ outWeights: UnsafeMutablePointer<Double>?,
+                                 _ outBiases: UnsafeMutablePointer<Double>?, _ outStats: UnsafeMutablePointer<Double>?,
+                                 _ err: UnsafeMutablePointer<CChar>?, _ errLen: Int64) -> Int32 {
+    guarded(err, errLen) {
+        let network = try readNetwork(nLayers, widths, weights, biases)
+        let spec = try gridSpec(weightFormat, biasFormat)
+        let widest = network.widths.max() ?? 1
+        let (cells, overflow) = Int(clamping: nSamples).multipliedReportingOverflow(by: widest)
+        guard nSamples >= 1, !overflow, cells <= Int(maxCalibrationValues) else {
+            throw CABIError(SQStatus.invalidArgument,
+                            "n_samples is \(nSamples): it must be at least 1, and n_samples × the largest width "
+                                + "(\(widest)) at most \(maxCalibrationValues)")
+        }
+        let count = Int(nSamples)
+        let x = try finiteDoubles(calib, count * network.inputSize, "calib")
+        let outputs = try NetworkOutputs(network, outWeights, outBiases, outStats)
+        try checkRankOneLimits(network, spec)
+        try checkDataAwareCost(network, spec)
+        try checkActivations(network, x, count: count)
+        let result = try DataAwareQuantizer.quantize(network, grids: spec, calibration: x, count: count)
+        outputs.write(result, original: network)
+    }
+}
+
+/// Largest accepted n_samples × max(widths) of ``sq_quantize_mlp_data`` (2^27 doubles, 1 GiB per activation array).
+let maxCalibrationValues = Int64(1) << 27
+/// Largest number of rounding boundaries in one neuron's rescaling family for ``sq_quantize_mlp_data``.
+let maxDataAwareBoundaries = 1 << 24
+/// Largest magnitude (as a power of two) of calibration inputs and activations for ``sq_quantize_mlp_data``.
+let maxActivationExponent = 256
+
+/// Reads and validates the network of the `sq_quantize_mlp` layout: `n_layers`, `widths[n_layers + 1]`, the
+/// weights (row-major, concatenated) and the biases (concatenated; NULL = zeros).
+func readNetwork(_ nLayers: Int64, _ widths: UnsafePointer<Int64>?, _ weights: UnsafePointer<Double>?,
+                 _ biases: UnsafePointer<Double>?) throws -> ReLUNetwork {
+    guard nLayers >= 1, nLayers <= maxNetworkLayers else {
+        throw CABIError(SQStatus.invalidArgument, "n_layers must lie in 1…\(maxNetworkLayers) (got \(nLayers))")
+    }
+    let count = Int(nLayers)
+    guard let wp = try required(widths, "widths") else {
+        throw CABIError(SQStatus.invalidArgument, "widths is a null pointer")
+    }
+    var sizes: [Int] = []
+    for k in 0...count {
+        let w = wp[k]
+        guard w >= 1, w <= maxElements else {
+            throw CABIError(SQStatus.invalidArgument, "widths[\(k)] is \(w) (widths must be at least 1)")
+        }
+        sizes.append(Int(w))
+    }
+    var weightTotal = 0, biasTotal = 0
+    for l in 0..<count {
+        let (product, o1) = sizes[l + 1].multipliedReportingOverflow(by: sizes[l])
+        let (sum, o2) = weightTotal.addingReportingOverflow(product)
+        guard !o1, !o2, sum <= Int(maxElements) else {
+            throw CABIError(SQStatus.invalidArgument, "the total number of weights is too large")
+        }
+        weightTotal = sum
+        biasTotal += sizes[l + 1]
+    }
+    guard biasTotal <= Int(maxElements) else {
+        throw CABIError(SQStatus.invalidArgument, "the total number of biases is too large")
+    }
+    let w = try finiteDoubles(weights, weightTotal, "weights")
+    let b = biases == nil ? [Double](repeating: 0, count: biasTotal) : try finiteDoubles(biases, biasTotal, "biases")
+    var layers: [DenseLayer] = []
+    var wo = 0, bo = 0
+    for l in 0..<count {
+        let n = sizes[l + 1] * sizes[l]
+        layers.append(try DenseLayer(weight: Array(w[wo..<(wo + n)]), bias: Array(b[bo..<(bo + sizes[l + 1])]),
+                                     inputs: sizes[l], outputs: sizes[l + 1]))
+        wo += n
+        bo += sizes[l + 1]
+    }
+    return try ReLUNetwork(layers: layers)
+}
+
+/// The grids of `weight_format` and `bias_format` (NULL: the weight format), as `scalequant quantize` reads them.
+func gridSpec(_ weightFormat: UnsafePointer<CChar>?, _ biasFormat: UnsafePointer<CChar>?) throws -> NetworkGridSpec {
+    let weightChoice = try gridChoice(weightFormat, "weight_format")
+    let biasChoice = biasFormat == nil ? nil : try gridChoice(biasFormat, "bias_format")
+    return NetworkGridSpec(weights: weightChoice, biases: biasChoice)
+}
+
+/// The validated output buffers of a network function.
+struct NetworkOutputs {
+    /// Quantized weights, same layout as the input weights.
+    let weights: UnsafeMutablePointer<Double>
+    /// Quantized biases, same layout as the input biases.
+    let biases: UnsafeMutablePointer<Double>
+    /// The 5 statistics.
+    let stats: UnsafeMutablePointer<Double>
+
+    init(_ network: ReLUNetwork, _ outWeights: UnsafeMutablePointer<Double>?, _ outBiases: UnsafeMutablePointer<Double>?,
+         _ outStats: UnsafeMutablePointer<Double>?) throws {
+        guard let w = outWeights else { throw CABIError(SQStatus.invalidArgument, "out_weights is a null pointer") }
+        guard let b = outBiases else { throw CABIError(SQStatus.invalidArgument, "out_biases is a null pointer") }
+        guard let s = outStats else { throw CABIError(SQStatus.invalidArgument, "out_stats is a null pointer") }
+        weights = w
+        biases = b
+        stats = s
+    }
+
+    /// Writes the quantized parameters and `[l2_path_metric, relative_l2_path_metric, l1_path_metric_bound,
+    /// certified_output_bound (radius 1), sweeps]` (NaN for a bound the CLI prints as null).
+    func write(_ result: NetworkQuantizationResult, original network: ReLUNetwork) {
         let q = result.network
-        wo = 0
-        bo = 0
+        var wo = 0, bo = 0
         for layer in q.layers {
             for v in layer.weight {
-                ow[wo] = v
+                weights[wo] = v
                 wo += 1
             }
             for v in layer.bias {
-                ob[bo] = v
+                biases[bo] = v
                 bo += 1
             }
         }
-        os[0] = result.l2PathMetric
-        os[1] = result.relativeL2PathMetric
-        os[2] = PathLifting.l1PathMetricBound(network, q) ?? .nan
-        os[3] = PathLifting.certifiedOutputBound(network, q, radius: 1) ?? .nan
-        os[4] = Double(result.sweeps)
+        stats[0] = result.l2PathMetric
+        stats[1] = result.relativeL2PathMetric
+        stats[2] = PathLifting.l1PathMetricBound(network, q) ?? .nan
+        stats[3] = PathLifting.certifiedOutputBound(network, q, radius: 1) ?? .nan
+        stats[4] = Double(result.sweeps)
+    }
+}
+
+/// Rounding boundaries a coordinate can cross in a data-aware neuron search on `grid`: every positive value of a
+/// finite grid (the search spans the whole rescaling family), two octaves of F_p for the idealized grid.
+func dataAwareBoundaries(_ grid: any NumberGrid) -> Double {
+    if let count = grid.positiveValueCount { return Double(count) + 1 }
+    if let f = grid as? FloatFormat { return Double(sign: .plus, exponent: f.precision, significand: 1) + 2 }
+    return .infinity
+}
+
+/// Refuses (status 4) networks whose data-aware search would list more than ``maxDataAwareBoundaries`` rounding
+/// boundaries for one hidden neuron (its non-zero incoming weights and bias; the search holds them all in memory).
+func checkDataAwareCost(_ network: ReLUNetwork, _ spec: NetworkGridSpec) throws {
+    let grids = try spec.resolve(for: network)
+    for l in 0..<(network.layers.count - 1) {
+        let layer = network.layers[l]
+        let perWeight = dataAwareBoundaries(grids.weights[l]), perBias = dataAwareBoundaries(grids.biases[l])
+        for j in 0..<layer.outputs {
+            let row = layer.incoming(j)
+            var total = 0.0
+            for (i, v) in row.enumerated() where v != 0 { total += i < layer.inputs ? perWeight : perBias }
+            if total > Double(maxDataAwareBoundaries) {
+                throw CABIError(SQStatus.unsupported,
+                                "data-aware quantization of layer \(l) neuron \(j) would list \(total) rounding "
+                                    + "boundaries (limit \(maxDataAwareBoundaries)): use a narrower format")
+            }
+        }
+    }
+}
+
+/// Refuses (status 4) calibration data on which the network's inputs or pre-activations exceed 2^``maxActivationExponent``
+/// in magnitude (the search's sums of squares must stay finite).
+func checkActivations(_ network: ReLUNetwork, _ calib: [Double], count: Int) throws {
+    let limit = Double(sign: .plus, exponent: maxActivationExponent, significand: 1)
+    if let i = calib.firstIndex(where: { Swift.abs($0) > limit }) {
+        throw CABIError(SQStatus.unsupported, "calib[\(i)] is \(calib[i]), beyond the supported magnitude 2^\(maxActivationExponent)")
+    }
+    var x = calib
+    for (l, layer) in network.layers.enumerated() {
+        let z = try ReLUNetwork(layers: [layer]).forward(x, batch: count)
+        if let i = z.firstIndex(where: { !$0.isFinite || Swift.abs($0) > limit }) {
+            throw CABIError(SQStatus.unsupported,
+                            "layer \(l) output \(i % layer.outputs) on calibration sample \(i / layer.outputs) is \(z[i]), "
+                                + "beyond the supported magnitude 2^\(maxActivationExponent)")
+        }
+        x = z.map { Swift.max($0, 0) }
     }
 }
 

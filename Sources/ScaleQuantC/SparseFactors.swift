@@ -13,8 +13,11 @@ import ScaleQuant
 ///   the product has at most 4096 rows and columns, else estimated with 32 seeded Gaussian probes (0).
 ///
 /// `method`: 0 rtn, 1 pairwise (status 4 if the rank-one terms X[:,i]·Y[i,:] of a pair overlap), 2 left-to-right
-/// (falls back to rescaling + RTN for an overlapping last pair; last_pair_optimal is then 0). 3 is reserved for
-/// right-to-left. Rank-one methods refuse (status 4) factors beyond the solver's memory limits, as sq_rank_one does.
+/// (falls back to rescaling + RTN for an overlapping last pair; last_pair_optimal is then 0), 3 right-to-left, the
+/// butterfly module's method (``SparseChain/rightToLeft(_:grid:)``): every factor must have a Kronecker-sparse
+/// support I_a ⊗ 1_{b×c} ⊗ I_d holding its non-zero entries (butterfly, Monarch, dense…) and the rank-one terms of
+/// the first pair must not overlap, else status 4. Rank-one methods refuse (status 4) factors beyond the solver's
+/// memory limits, as sq_rank_one does.
 @_cdecl("sq_quantize_factors")
 public func sq_quantize_factors(_ name: UnsafePointer<CChar>?, _ method: Int32, _ numFactors: Int64,
                                 _ shapes: UnsafePointer<Int64>?, _ nnz: UnsafePointer<Int64>?,
@@ -25,7 +28,7 @@ public func sq_quantize_factors(_ name: UnsafePointer<CChar>?, _ method: Int32, 
     guarded(err, errLen) {
         let g = try grid(named: name, "name")
         guard let m = SparseChain.Method(code: method) else {
-            throw CABIError(SQStatus.invalidArgument, "unknown method code \(method) (0 rtn, 1 pairwise, 2 l2r)")
+            throw CABIError(SQStatus.invalidArgument, "unknown method code \(method) (0 rtn, 1 pairwise, 2 l2r, 3 r2l)")
         }
         let count = try elementCount(numFactors, "num_factors")
         guard count > 0 else { throw CABIError(SQStatus.invalidArgument, "num_factors must be at least 1") }

@@ -78,7 +78,7 @@ func classify(_ error: Error) -> (Int32, String) {
     case let e as SparseFactorError:
         switch e {
         case .notFinite: return (SQStatus.notFinite, e.description)
-        case .overlappingTerms, .tooExpensive: return (SQStatus.unsupported, e.description)
+        case .overlappingTerms, .tooExpensive, .notKroneckerSparse: return (SQStatus.unsupported, e.description)
         default: return (SQStatus.invalidArgument, e.description)
         }
     case let e as NetworkError:

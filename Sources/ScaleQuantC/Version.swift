@@ -3,3 +3,10 @@ import ScaleQuant
 /// The version of the C interface, incremented on any incompatible change.
 @_cdecl("sq_abi_version")
 public func sq_abi_version() -> Int32 { 1 }
+
+/// The revision of the C interface within its version, incremented on every compatible addition (callers written
+/// for revision r work with any library of the same version and revision ≥ r):
+/// - 0: sq_format_info, sq_format_list, sq_round, sq_rank_one, sq_quantize_factors (methods 0–2), sq_quantize_mlp;
+/// - 1: method 3 (r2l) of sq_quantize_factors, sq_quantize_mlp_data, sq_abi_revision.
+@_cdecl("sq_abi_revision")
+public func sq_abi_revision() -> Int32 { 1 }

@@ -11,11 +11,12 @@ round
 quantize_rank_one
     Optimal quantization of a rank-one matrix x yᵀ (exact global optimum).
 quantize_factors
-    Quantize a chain of sparse factors (rtn, pairwise, l2r).
+    Quantize a chain of sparse factors (rtn, pairwise, l2r; r2l for butterfly factors).
 quantize_faust
     The same for a ``pyfaust.Faust``.
 quantize_mlp
-    Quantize a ReLU MLP given as an ``nn.Sequential`` state dict (rtn, cle, exact, l2r, cd).
+    Quantize a ReLU MLP given as an ``nn.Sequential`` state dict (rtn, cle, exact, l2r, cd; data with calibration
+    inputs).
 
 Every error reported by the library raises :class:`ScaleQuantError` (a ``ValueError``) with the library's message.
 """
@@ -28,14 +29,16 @@ import numpy as np
 from . import _lib
 
 __all__ = [
-    "ScaleQuantError", "ScaleQuantTypeError", "RankOneResult", "abi_version", "formats", "format_info", "round",
+    "ScaleQuantError", "ScaleQuantTypeError", "RankOneResult", "abi_version", "abi_revision", "formats",
+    "format_info", "round",
     "quantize_rank_one", "quantize_factors", "quantize_faust", "quantize_mlp", "METHODS", "MLP_METHODS",
 ]
 __version__ = "0.1.0"
 
 #: Method names of :func:`quantize_factors` and their C codes.
-METHODS = {"rtn": 0, "pairwise": 1, "l2r": 2}
-_METHOD_ALIASES = {"left_to_right": "l2r", "left-to-right": "l2r", "round": "rtn"}
+METHODS = {"rtn": 0, "pairwise": 1, "l2r": 2, "r2l": 3}
+_METHOD_ALIASES = {"left_to_right": "l2r", "left-to-right": "l2r", "right_to_left": "r2l", "right-to-left": "r2l",
+                   "round": "rtn"}
 _KINDS = {0: "float", 1: "idealized", 2: "integer"}
 _ERR_LEN = 2048
 
@@ -90,6 +93,14 @@ def _ptr(arr, ctype=ctypes.c_double):
 def abi_version():
     """Version of the C interface of the loaded library (int)."""
     return int(_lib.lib.sq_abi_version())
+
+
+def abi_revision():
+    """Revision of the C interface of the loaded library (int): compatible additions within :func:`abi_version`.
+
+    0: the first release; 1: ``quantize_factors(..., method="r2l")`` and ``quantize_mlp(..., method="data")``.
+    """
+    return _lib.revision
 
 
 def format_info(fmt):
@@ -297,12 +308,17 @@ def quantize_factors(factors, fmt, method="pairwise"):
         ``sum_duplicates()`` first); dense factors: the non-zero entries.
     fmt : str
         The format of all factors.
-    method : {"pairwise", "l2r", "rtn"}
+    method : {"pairwise", "l2r", "r2l", "rtn"}
         ``rtn``: round to nearest. ``pairwise``: pairs (B₀,B₁), (B₂,B₃), … each quantized optimally as the
         independent rank-one problems X[:,i]·Y[i,:] (an odd last factor by RTN); requires the rank-one terms of
         each pair to have disjoint supports (butterflies, Hadamard factors…), else raises. ``l2r``: left to right,
         per column x̂ = Q(λx) with the best cosine, the compensating μ pushed into the next factor's row; the
-        last pair optimal (if its terms overlap: rescaling plus RTN, ``last_pair_optimal`` False).
+        last pair optimal (if its terms overlap: rescaling plus RTN, ``last_pair_optimal`` False). ``r2l``: the
+        butterfly module's right to left (``scalequant butterfly --method r2l``): per row of B_{L−1}, …, B₂ the
+        best-cosine x̂ with its scale pushed into the previous factor's column, then (B₀, B₁) optimally; only for
+        Kronecker-sparse factors (support I_a ⊗ 1_{b×c} ⊗ I_d filled at least half by the stored entries:
+        butterfly factors such as those of ``pyfaust.fact.butterfly``, Monarch, block-diagonal, dense), else
+        raises (code 4), as when the terms of (B₀, B₁) overlap.
 
     Returns
     -------
@@ -317,9 +333,13 @@ def quantize_factors(factors, fmt, method="pairwise"):
     Raises
     ------
     ScaleQuantError
-        Unknown format or method, shape mismatch, duplicate entries, NaN/inf, overlapping terms for pairwise.
+        Unknown format or method, shape mismatch, duplicate entries, NaN/inf, overlapping terms for pairwise,
+        factors that are not Kronecker-sparse for r2l.
     """
     key, code = _method_code(method)
+    if key == "r2l" and _lib.revision < 1:
+        raise ScaleQuantError("the loaded library %s predates method 'r2l' (C interface revision %d < 1); reinstall "
+                              "the package" % (_lib.lib_path, _lib.revision))
     if isinstance(factors, (np.ndarray,)) or not hasattr(factors, "__len__"):
         raise ScaleQuantTypeError("factors must be a list of matrices")
     if len(factors) == 0:
@@ -357,7 +377,7 @@ def quantize_faust(F, fmt, method="pairwise", return_info=False):
         A real Faust; its factors are read with ``F.factors(i)``.
     fmt : str
         The format.
-    method : {"pairwise", "l2r", "rtn"}
+    method : {"pairwise", "l2r", "r2l", "rtn"}
         As in :func:`quantize_factors`.
     return_info : bool, optional
         Also return the info dict of :func:`quantize_factors`.
@@ -440,12 +460,26 @@ def _restore_dtype(values, dtype):
     return values
 
 
+def _calibration(calib, inputs):
+    """Calibration inputs as a C-contiguous float64 (N, inputs) array; a 1-D array of length ``inputs`` is one
+    sample (as ``scalequant quantize --calib`` reads it)."""
+    x = _to_numpy(calib, "calib").astype(np.float64, order="C", copy=False)
+    if x.ndim == 1 and x.shape[0] == inputs:
+        x = x.reshape(1, inputs)
+    if x.ndim != 2 or x.shape[1] != inputs:
+        raise ScaleQuantError("calib has shape %s, expected (N, %d): one calibration input per row, as many "
+                              "columns as the first layer has inputs" % (tuple(x.shape), inputs))
+    if x.shape[0] == 0:
+        raise ScaleQuantError("calib is empty (shape %s): give at least one calibration input" % (tuple(x.shape),))
+    return np.ascontiguousarray(x)
+
+
 def quantize_mlp(state_dict_like, fmt, method="cd", bias_fmt=None, calib=None):
     """Quantize a ReLU multilayer perceptron given as a PyTorch ``nn.Sequential`` state dict.
 
     The network is x ↦ W_L ReLU(⋯ ReLU(W_1 x + b_1) ⋯) + b_L (a ReLU after every layer but the last). The
-    result is the one of ``scalequant quantize MODEL --format FMT --method METHOD --json`` on the same tensors
-    (C function ``sq_quantize_mlp``).
+    result is the one of ``scalequant quantize MODEL --format FMT --method METHOD --json`` (with ``--calib X.npy``
+    for ``data``) on the same tensors (C functions ``sq_quantize_mlp``, ``sq_quantize_mlp_data``).
 
     Parameters
     ----------
@@ -459,16 +493,20 @@ def quantize_mlp(state_dict_like, fmt, method="cd", bias_fmt=None, calib=None):
         Weight format (see :func:`format_info`). ``"intN"`` without ``@STEP`` is a symmetric integer grid with a
         per-layer step max|W_ℓ|/(2^(N−1) − 1), taken as the CLI does (from the input for rtn, the equalized
         network for cle, the rescaling-invariant normal form for exact, l2r and cd).
-    method : {"cd", "l2r", "exact", "cle", "rtn"}
+    method : {"cd", "l2r", "exact", "cle", "rtn", "data"}
         ``rtn`` round to nearest; ``cle`` cross-layer equalization then rtn; ``exact`` global minimum of the ℓ²
         path-metric (exactly one hidden layer, else raises with code 4); ``l2r`` left to right (per neuron the
         cosine-optimal scaling pushed forward, last pair exact); ``cd`` exact coordinate descent on the ℓ²
-        path-metric (at most 50 sweeps, the CLI's default), started from l2r. ``"data"`` (data-aware
-        quantization with ``calib``) is reserved and raises ``NotImplementedError``.
+        path-metric (at most 50 sweeps, the CLI's default), started from l2r; ``data`` data-aware: minimizes the
+        output error on ``calib`` by exact per-neuron searches over each hidden neuron's rescaling family,
+        coordinate descent started from cd's (or RTN's, if better on ``calib``) result, at most 50 sweeps per
+        layer (needs ``calib``).
     bias_fmt : str, optional
         Bias format (default: ``fmt``).
     calib : array_like, optional
-        Calibration inputs for the future data-aware method ``"data"``; ignored by every available method.
+        Calibration inputs of method ``"data"``: shape (N, n₀) with n₀ the input width of the first layer (one
+        input per row; a 1-D array of length n₀ is one input, as the CLI reads ``--calib``), N ≥ 1, finite, any
+        real dtype or a torch tensor. Ignored by the other methods.
 
     Returns
     -------
@@ -481,8 +519,9 @@ def quantize_mlp(state_dict_like, fmt, method="cd", bias_fmt=None, calib=None):
         ``method``, ``format``, ``bias_format``, ``l2_path_metric`` ‖Φ(θ) − Φ(θ̂)‖₂ (absolute),
         ``relative_l2_path_metric`` (divided by ‖Φ(θ)‖₂; 0 for a zero network), ``l1_path_metric_bound`` and
         ``certified_output_bound`` (bound on ‖R_θ(x) − R_θ̂(x)‖₁ over ‖x‖_∞ ≤ 1; None when the signs of θ and θ̂
-        disagree), ``radius`` (1.0), ``sweeps`` (coordinate-descent sweeps, 0 for other methods) — the keys and
-        values of ``scalequant quantize --json`` (which prints ``sweeps`` for cd only).
+        disagree), ``radius`` (1.0), ``sweeps`` (coordinate-descent sweeps for cd, data-aware sweeps summed over
+        the hidden layers for data, 0 for other methods) — the keys and values of ``scalequant quantize --json``
+        (which prints ``sweeps`` for cd and data only).
 
     Raises
     ------
@@ -490,23 +529,24 @@ def quantize_mlp(state_dict_like, fmt, method="cd", bias_fmt=None, calib=None):
         Names not in ``nn.Sequential`` layout, a bias without its weight, a non-2-D weight, a bias of the wrong
         shape, layers that do not chain, NaN/inf (code 3), unknown method or format (code 2), ``exact`` with more
         or fewer than one hidden layer (code 4, the CLI's message), a network beyond the rank-one solver's limits
-        (code 4).
+        (code 4). For ``data``: ``calib`` missing (code None), of the wrong shape or empty (code None), with a NaN
+        or infinite value (code 3, its flat index in the message), a format whose per-neuron search would list more
+        than 2^24 rounding boundaries (binary32, binary64, wide integers; code 4), activations on ``calib``
+        beyond 2^256 (code 4).
     ScaleQuantTypeError
-        Not a mapping, or an unsupported dtype.
-    NotImplementedError
-        ``method="data"``.
-
-    Notes
-    -----
-    ``calib`` is accepted for forward compatibility only: all available methods are data-free.
+        Not a mapping, or an unsupported dtype (of a tensor or of ``calib``).
     """
-    if isinstance(method, str) and method.lower() == "data":
-        raise NotImplementedError("data-aware quantization (method 'data') is not available yet")
     if not isinstance(method, str):
         raise ScaleQuantTypeError("method must be a str, got %s" % type(method).__name__)
     key = _MLP_ALIASES.get(method.lower(), method.lower())
-    if key not in MLP_METHODS:
-        raise ScaleQuantError("unknown method %r (expected one of %s)" % (method, ", ".join(MLP_METHODS)))
+    if key not in MLP_METHODS and key != "data":
+        raise ScaleQuantError("unknown method %r (expected one of %s, data)" % (method, ", ".join(MLP_METHODS)))
+    if key == "data":
+        if calib is None:
+            raise ScaleQuantError("method 'data' needs calibration inputs: calib=X with shape (N, inputs)")
+        if not _lib.has_quantize_mlp_data:
+            raise ScaleQuantError("the loaded library %s has no sq_quantize_mlp_data (C interface revision %d < 1); "
+                                  "reinstall the package" % (_lib.lib_path, _lib.revision))
     if not hasattr(state_dict_like, "keys") or not hasattr(state_dict_like, "__getitem__"):
         raise ScaleQuantTypeError("state_dict_like must be a mapping of names to arrays, got %s"
                                   % type(state_dict_like).__name__)
@@ -548,8 +588,13 @@ def quantize_mlp(state_dict_like, fmt, method="cd", bias_fmt=None, calib=None):
     wv, bv = np.concatenate(weights), np.concatenate(biases)
     wd = np.array(widths, dtype=np.int64)
     ow, ob, stats = np.empty_like(wv), np.empty_like(bv), np.empty(5)
-    _call(_lib.lib.sq_quantize_mlp, len(layers), _ptr(wd, ctypes.c_int64), _ptr(wv), _ptr(bv), w_name, b_name,
-          MLP_METHODS[key], _ptr(ow), _ptr(ob), _ptr(stats))
+    if key == "data":
+        x = _calibration(calib, widths[0])
+        _call(_lib.lib.sq_quantize_mlp_data, len(layers), _ptr(wd, ctypes.c_int64), _ptr(wv), _ptr(bv), w_name,
+              b_name, _ptr(x), x.shape[0], _ptr(ow), _ptr(ob), _ptr(stats))
+    else:
+        _call(_lib.lib.sq_quantize_mlp, len(layers), _ptr(wd, ctypes.c_int64), _ptr(wv), _ptr(bv), w_name, b_name,
+              MLP_METHODS[key], _ptr(ow), _ptr(ob), _ptr(stats))
     results = {}
     wo = bo = 0
     for l, (k, wn, bn) in enumerate(layers):

@@ -7,6 +7,9 @@ _NAMES = ("libScaleQuantC.so", "libScaleQuantC.dylib", "ScaleQuantC.dll")
 
 #: Version of the C interface this module was written for.
 ABI_VERSION = 1
+#: Revision (compatible additions) of the C interface this module was written for; older revisions load, and the
+#: functions that need a newer one raise ScaleQuantError (see scalequant.h).
+ABI_REVISION = 1
 
 _c_double_p = ctypes.POINTER(ctypes.c_double)
 _c_int64_p = ctypes.POINTER(ctypes.c_int64)
@@ -62,6 +65,20 @@ if has_quantize_mlp:
     lib.sq_quantize_mlp.restype = ctypes.c_int32
     lib.sq_quantize_mlp.argtypes = [ctypes.c_int64, _c_int64_p, _c_double_p, _c_double_p, ctypes.c_char_p,
                                     ctypes.c_char_p, ctypes.c_int32, _c_double_p, _c_double_p, _c_double_p] + _ERR
+
+#: Revision of the loaded library (0 for a library that predates sq_abi_revision).
+revision = 0
+if hasattr(lib, "sq_abi_revision"):
+    lib.sq_abi_revision.restype = ctypes.c_int32
+    lib.sq_abi_revision.argtypes = []
+    revision = int(lib.sq_abi_revision())
+#: False for a library of revision 0 (quantize_mlp(method="data") then raises ScaleQuantError).
+has_quantize_mlp_data = hasattr(lib, "sq_quantize_mlp_data")
+if has_quantize_mlp_data:
+    lib.sq_quantize_mlp_data.restype = ctypes.c_int32
+    lib.sq_quantize_mlp_data.argtypes = [ctypes.c_int64, _c_int64_p, _c_double_p, _c_double_p, ctypes.c_char_p,
+                                         ctypes.c_char_p, _c_double_p, ctypes.c_int64, _c_double_p, _c_double_p,
+                                         _c_double_p] + _ERR
 
 if lib.sq_abi_version() != ABI_VERSION:
     raise ImportError("scalequant: %s has C interface version %d, this module needs %d"

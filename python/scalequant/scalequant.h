@@ -1,5 +1,12 @@
 /*
- * scalequant.h — the C interface of libScaleQuantC (ABI version 1).
+ * scalequant.h — the C interface of libScaleQuantC (ABI version 1, revision 1).
+ *
+ * Versioning: sq_abi_version() changes on any incompatible change; sq_abi_revision() counts compatible additions
+ * within a version (a caller written for revision r works with any library of the same version and revision >= r):
+ *   revision 0: sq_format_info, sq_format_list, sq_round, sq_rank_one, sq_quantize_factors (methods 0-2),
+ *               sq_quantize_mlp;
+ *   revision 1: method SQ_METHOD_R2L of sq_quantize_factors, sq_quantize_mlp_data, sq_abi_revision.
+ * A revision-0 library has no sq_abi_revision symbol.
  *
  * Documentation only: the library is written in Swift (@_cdecl functions in Sources/ScaleQuantC); this header
  * states their C signatures. Build: `swift build -c release --product ScaleQuantC` → .build/release/libScaleQuantC.so
@@ -26,16 +33,17 @@
 #define SQ_ERR_ARGUMENT 1       /* null pointer, bad length/shape/index, duplicate entry, unknown method code */
 #define SQ_ERR_FORMAT 2         /* unknown or invalid format name */
 #define SQ_ERR_NOT_FINITE 3     /* NaN or infinity in the input */
-#define SQ_ERR_UNSUPPORTED 4    /* valid input the method does not apply to: pairwise on overlapping terms, exact
-                                   on an MLP without exactly one hidden layer, or a rank-one problem beyond the
-                                   solver's limits (binary64, > 500 binades, 2^±800) */
+#define SQ_ERR_UNSUPPORTED 4    /* valid input the method does not apply to: pairwise on overlapping terms, r2l on
+                                   factors that are not Kronecker-sparse, exact on an MLP without exactly one hidden
+                                   layer, or a problem beyond the solvers' limits (binary64, > 500 binades, 2^±800,
+                                   data-aware searches over more than 2^24 rounding boundaries) */
 #define SQ_ERR_BUFFER 5         /* output buffer too small */
 #define SQ_ERR_INTERNAL 6
 
 #define SQ_METHOD_RTN 0
 #define SQ_METHOD_PAIRWISE 1
 #define SQ_METHOD_L2R 2
-#define SQ_METHOD_R2L 3         /* reserved (butterfly module) */
+#define SQ_METHOD_R2L 3         /* revision 1: right to left, Kronecker-sparse (butterfly) factors only */
 
 /* Methods of sq_quantize_mlp. */
 #define SQ_MLP_RTN 0
@@ -50,6 +58,9 @@ extern "C" {
 
 /* Version of this interface; incremented on any incompatible change. */
 int32_t sq_abi_version(void);
+
+/* Revision within the version (compatible additions, see the top of this file); 1 for this header. */
+int32_t sq_abi_revision(void);
 
 /* out_values[8] = {precision, emin, emax, max_finite, min_subnormal, min_normal, finite_values, kind};
  * NaN = does not apply, +inf = unbounded; kind: 0 float, 1 idealized (p=N), 2 integer grid. */
@@ -77,7 +88,12 @@ int32_t sq_rank_one(const char *name_x, const char *name_y, const double *x, int
  *                blockwise) when the product is at most 4096 x 4096, else estimated with 32 Gaussian probes
  *                (fixed seed).
  * method: SQ_METHOD_RTN, SQ_METHOD_PAIRWISE (SQ_ERR_UNSUPPORTED if the rank-one terms X[:,i] Y[i,:] of a pair
- * overlap), SQ_METHOD_L2R (last pair by rescaling + RTN if it overlaps; last_pair_optimal = 0). */
+ * overlap), SQ_METHOD_L2R (last pair by rescaling + RTN if it overlaps; last_pair_optimal = 0), SQ_METHOD_R2L
+ * (revision 1; the butterfly module's right-to-left method, `scalequant butterfly --method r2l`: B_{L-1} ... B_2
+ * rescaled by rows right to left, then the first pair optimally; every factor must have a Kronecker-sparse support
+ * I_a (x) 1_{b x c} (x) I_d holding its non-zero entries and at most twice as large as its stored entries (butterfly,
+ * Monarch, block-diagonal, dense factors), and the terms of the first pair must not overlap, else
+ * SQ_ERR_UNSUPPORTED). */
 int32_t sq_quantize_factors(const char *name, int32_t method, int64_t num_factors, const int64_t *shapes,
                             const int64_t *nnz, const int64_t *rows, const int64_t *cols, const double *values,
                             double *out_values, double *out_stats, char *err, int64_t err_len);
@@ -100,6 +116,21 @@ int32_t sq_quantize_factors(const char *name, int32_t method, int64_t num_factor
 int32_t sq_quantize_mlp(int64_t n_layers, const int64_t *widths, const double *weights, const double *biases,
                         const char *weight_format, const char *bias_format, int32_t method, double *out_weights,
                         double *out_biases, double *out_stats, char *err, int64_t err_len);
+
+/* Revision 1. Data-aware quantization of the same network on calibration inputs (`scalequant quantize --method data
+ * --calib X.npy`): exact per-neuron searches over each hidden neuron's rescaling family minimizing the output error
+ * on the calibration data, coordinate descent started from cd's (or RTN's) result, at most 50 sweeps per layer.
+ * Parameters as sq_quantize_mlp (no method), plus
+ *   calib        n_samples x n_0 doubles, row-major (one input per row), finite;
+ *   n_samples    >= 1, with n_samples * max(widths) <= 2^27.
+ * out_stats as sq_quantize_mlp, sweeps = total data-aware sweeps. SQ_ERR_NOT_FINITE for a NaN/inf calibration value
+ * (flat index in the message); SQ_ERR_UNSUPPORTED for a network beyond the rank-one limits (as cd), a hidden neuron
+ * whose search would list more than 2^24 rounding boundaries (binary32, binary64, wide integer grids), or inputs or
+ * pre-activations on the calibration data beyond 2^256 in magnitude. */
+int32_t sq_quantize_mlp_data(int64_t n_layers, const int64_t *widths, const double *weights, const double *biases,
+                             const char *weight_format, const char *bias_format, const double *calib,
+                             int64_t n_samples, double *out_weights, double *out_biases, double *out_stats, char *err,
+                             int64_t err_len);
 
 #ifdef __cplusplus
 }

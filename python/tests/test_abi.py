@@ -91,7 +91,7 @@ def _factors_call(shapes, nnz, rows, cols, vals, method=1, name=b"e4m3", out=Non
 def test_quantize_factors_validation():
     ok = ([2, 2], [2], [0, 1], [0, 1], [0.3, 0.7])
     assert _factors_call(*ok)[0] == 0
-    assert _factors_call(*ok, method=7)[:2] == (1, "unknown method code 7 (0 rtn, 1 pairwise, 2 l2r)")
+    assert _factors_call(*ok, method=7)[:2] == (1, "unknown method code 7 (0 rtn, 1 pairwise, 2 l2r, 3 r2l)")
     assert _factors_call([2, -2], [2], [0, 1], [0, 1], [1.0, 1.0])[0] == 1
     assert _factors_call([2, 1 << 40], [2], [0, 1], [0, 1], [1.0, 1.0])[0] == 1
     assert _factors_call([2, 2], [-1], [0], [0], [1.0])[0] == 1
@@ -119,13 +119,19 @@ def test_header_compiles_and_links(tmp_path):
     src = tmp_path / "t.c"
     src.write_text('#include "scalequant.h"\n#include <stdio.h>\nint main(void){char e[64]; double v[8];\n'
                    'int s = sq_format_info("e4m3", v, e, sizeof e);\n'
-                   'printf("%d %d %g\\n", sq_abi_version(), s, v[3]); return 0;}\n')
+                   'printf("%d %d %d %g\\n", sq_abi_version(), sq_abi_revision(), s, v[3]); return 0;}\n')
     exe = tmp_path / "t"
     libdir = Path(_lib.lib_path).parent
     subprocess.run(["cc", "-std=c99", "-Wall", "-Werror", "-I", str(header.parent), str(src), "-o", str(exe),
                     "-L", str(libdir), "-lScaleQuantC", "-Wl,-rpath," + str(libdir)], check=True)
     out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["1", "0", "448"]
+    assert out == ["1", "1", "0", "448"]
+
+
+def test_versions():
+    assert sq.abi_version() == _lib.ABI_VERSION == 1
+    assert sq.abi_revision() == _lib.ABI_REVISION == 1
+    assert _lib.has_quantize_mlp_data
 
 
 def test_limits_refuse_instead_of_crashing():

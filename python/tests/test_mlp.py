@@ -175,12 +175,163 @@ def test_gapped_prefixes_and_duck_typed_tensors():
         np.testing.assert_array_equal(q1[a], q3[b])
 
 
-def test_calib_and_data_method():
+def test_calib_is_ignored_by_data_free_methods():
     sd = random_mlp([3, 4, 2], seed=5)
-    with pytest.raises(NotImplementedError, match="data-aware quantization"):
-        sq.quantize_mlp(sd, "e4m3", "data", calib=np.zeros((2, 3)))
     q, _ = sq.quantize_mlp(sd, "e4m3", "rtn", calib=np.zeros((2, 3)))  # ignored
     np.testing.assert_array_equal(q["0.weight"], sq.round(sd["0.weight"], "e4m3"))
+
+
+def calibration(widths, samples, seed):
+    return np.random.default_rng([seed, samples]).standard_normal((samples, widths[0]))
+
+
+def sse(sd, q, x):
+    return float(((forward(sd, x) - forward(q, x)) ** 2).sum())
+
+
+@pytest.mark.parametrize("widths,fmt,bias_fmt,samples", [
+    ([6, 9, 7, 3], "e4m3", None, 40),
+    ([5, 8, 2], "int4", None, 30),
+    ([4, 6, 3], "e2m1", "bf16", 25),
+    ([3, 5, 2], "p=3", None, 1),
+])
+def test_data_matches_cli(cli, tmp_path, widths, fmt, bias_fmt, samples):
+    sd = random_mlp(widths, seed=sum(widths) + samples)
+    x = calibration(widths, samples, seed=len(widths))
+    model, out, calib = tmp_path / "model.safetensors", tmp_path / "out.npz", tmp_path / "calib.npy"
+    write_safetensors(model, sd)
+    np.save(calib, x)
+    args = ["quantize", model, "--format", fmt, "--method", "data", "--calib", calib, "-o", out, "--json"]
+    if bias_fmt:
+        args += ["--bias-format", bias_fmt]
+    ref = cli(*args)
+    q, info = sq.quantize_mlp(sd, fmt, "data", bias_fmt=bias_fmt, calib=x)
+    saved = np.load(out)
+    assert sorted(saved.files) == sorted(q)
+    for name in sd:
+        assert q[name].dtype == np.float64 and q[name].shape == sd[name].shape
+        np.testing.assert_array_equal(q[name], saved[name].astype(np.float64), err_msg=name)
+    for key in METRICS:
+        if ref[key] is None:
+            assert info[key] is None
+        else:
+            assert info[key] == pytest.approx(ref[key], rel=1e-12, abs=1e-12), key
+    assert info["method"] == ref["method"] == "data" and info["format"] == ref["format"]
+    assert info["bias_format"] == ref["bias_format"]
+    assert info["sweeps"] == ref["sweeps"] >= 1
+    # The method's guarantee: on the calibration data, never worse than cd (its start, unless RTN is better).
+    cd, _ = sq.quantize_mlp(sd, fmt, "cd", bias_fmt=bias_fmt)
+    assert sse(sd, q, x) <= sse(sd, cd, x) * (1 + 1e-12)
+
+
+def test_data_improves_calibration_error_on_the_bundled_model():
+    sd, _ = read_safetensors(MODEL)
+    x = np.load(TEST_X)[:64]
+    q, info = sq.quantize_mlp(sd, "e4m3", "data", calib=x)
+    cd, _ = sq.quantize_mlp(sd, "e4m3", "cd")
+    assert sse(sd, q, x) < sse(sd, cd, x)
+    for name, v in q.items():
+        assert v.dtype == np.float32
+        np.testing.assert_array_equal(sq.round(v, "e4m3"), v.astype(np.float64), err_msg=name)
+
+
+def test_data_calib_forms_agree():
+    """1-D calib (one input, as the CLI reads it), float32, non-contiguous and duck-typed tensors: the same result
+    as the contiguous float64 copy."""
+    sd = random_mlp([4, 6, 3], seed=11)
+    x = calibration([4], 12, seed=3).astype(np.float32)
+    base, _ = sq.quantize_mlp(sd, "e4m3", "data", calib=x.astype(np.float64))
+    wide = np.zeros((12, 8), dtype=np.float32)
+    wide[:, ::2] = x
+
+    class FakeTensor:
+        def __init__(self, a):
+            self.a = a
+
+        def detach(self):
+            return self
+
+        def numpy(self):
+            return self.a
+
+    for variant in (x, wide[:, ::2], FakeTensor(x), x.tolist()):
+        q, _ = sq.quantize_mlp(sd, "e4m3", "data", calib=variant)
+        for k in sd:
+            np.testing.assert_array_equal(q[k], base[k], err_msg=k)
+    one, _ = sq.quantize_mlp(sd, "e4m3", "data", calib=x[0])
+    one2, _ = sq.quantize_mlp(sd, "e4m3", "data", calib=x[:1])
+    for k in sd:
+        np.testing.assert_array_equal(one[k], one2[k])
+
+
+def test_data_bad_calib():
+    sd = random_mlp([6, 5, 3], seed=13)
+    x = calibration([6], 10, seed=1)
+    with pytest.raises(sq.ScaleQuantError, match="method 'data' needs calibration inputs") as e:
+        sq.quantize_mlp(sd, "e4m3", "data")
+    assert e.value.code is None
+    for bad in (x[:, :4], x.reshape(10, 2, 3), x[0, :5], np.float64(3.0)):
+        with pytest.raises(sq.ScaleQuantError, match=r"calib has shape .*expected \(N, 6\)"):
+            sq.quantize_mlp(sd, "e4m3", "data", calib=bad)
+    with pytest.raises(sq.ScaleQuantError, match="calib is empty"):
+        sq.quantize_mlp(sd, "e4m3", "data", calib=np.zeros((0, 6)))
+    nan = x.copy()
+    nan[2, 1] = np.nan
+    with pytest.raises(sq.ScaleQuantError, match=r"calib\[13\] is nan") as e:
+        sq.quantize_mlp(sd, "e4m3", "data", calib=nan)
+    assert e.value.code == 3
+    inf = x.copy()
+    inf[9, 5] = -np.inf
+    with pytest.raises(sq.ScaleQuantError, match=r"calib\[59\] is -inf") as e:
+        sq.quantize_mlp(sd, "e4m3", "data", calib=inf)
+    assert e.value.code == 3
+    with pytest.raises(sq.ScaleQuantTypeError):
+        sq.quantize_mlp(sd, "e4m3", "data", calib=x.astype(complex))
+    with pytest.raises(sq.ScaleQuantTypeError):
+        sq.quantize_mlp(sd, "e4m3", "data", calib=np.array([["a"] * 6]))
+    huge = x * 1e300
+    with pytest.raises(sq.ScaleQuantError, match="beyond the supported magnitude") as e:
+        sq.quantize_mlp(sd, "e4m3", "data", calib=huge)
+    assert e.value.code == 4
+    # binary32 passes the rank-one limits for these small neurons, but its search would list ~2^31 boundaries
+    # per coordinate: refused instead of exhausting memory. binary64: refused by the rank-one limits (as cd).
+    with pytest.raises(sq.ScaleQuantError, match="rounding boundaries") as e:
+        sq.quantize_mlp(sd, "binary32", "data", calib=x)
+    assert e.value.code == 4
+    with pytest.raises(sq.ScaleQuantError, match="limit") as e:
+        sq.quantize_mlp(sd, "binary64", "data", calib=x)
+    assert e.value.code == 4
+    with pytest.raises(sq.ScaleQuantError, match="unknown format") as e:
+        sq.quantize_mlp(sd, "e9m9x", "data", calib=x)
+    assert e.value.code == 2
+
+
+def test_data_c_abi_validation():
+    lib = _lib.lib
+    D, I = ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_int64)
+    widths = np.array([2, 3, 1], dtype=np.int64)
+    w, b = np.linspace(-1, 1, 9), np.zeros(4)
+    x = np.linspace(-2, 2, 10)  # 5 samples × 2 inputs
+    ow, ob, st = np.empty(9), np.empty(4), np.empty(5)
+    e = ctypes.create_string_buffer(512)
+
+    def call(n_samples=5, calib=x, fmt=b"e4m3", out_w=ow, stats=st, wd=widths):
+        return lib.sq_quantize_mlp_data(2, wd.ctypes.data_as(I), w.ctypes.data_as(D), b.ctypes.data_as(D), fmt, None,
+                                        None if calib is None else calib.ctypes.data_as(D), n_samples,
+                                        None if out_w is None else out_w.ctypes.data_as(D), ob.ctypes.data_as(D),
+                                        None if stats is None else stats.ctypes.data_as(D), e, len(e))
+
+    assert call() == 0 and e.value == b"" and st[4] >= 1
+    assert call(calib=None) == 1 and b"calib is a null pointer" in e.value
+    for n in (0, -1, 1 << 40, (1 << 62) + 3):
+        assert call(n_samples=n) == 1 and b"n_samples" in e.value
+    assert call(out_w=None) == 1 and b"out_weights" in e.value
+    assert call(stats=None) == 1 and b"out_stats" in e.value
+    assert call(fmt=b"bogus") == 2
+    assert call(wd=np.array([2, 0, 1], dtype=np.int64)) == 1 and b"widths[1]" in e.value
+    y = x.copy()
+    y[7] = np.nan
+    assert call(calib=y) == 3 and b"calib[7]" in e.value
 
 
 def test_bad_input():

@@ -84,19 +84,67 @@ public enum ButterflyQuantizer {
     ///
     /// - Complexity: as ``quantize(_:grid:method:threads:)``.
     public static func leftToRight(_ chain: ButterflyChain, grid: any NumberGrid, threads: Int = 2) throws -> ButterflyChain {
+        try leftToRightCounted(chain, grid: grid, threads: threads, checkingLimits: false).chain
+    }
+
+    /// ``leftToRight(_:grid:threads:)`` (the same steps, so the same result) that also counts the rank-one problems
+    /// solved and, with `checkingLimits`, refuses inputs the rank-one solver cannot handle safely.
+    ///
+    /// With `checkingLimits`, before each step every column support of the left factor (as rescaled by the
+    /// previous steps) and, for the last pair, every row support of the right factor must pass
+    /// ``RankOneLimits/check(_:grid:label:)`` and have its non-zero magnitudes within 2^±``RankOneLimits/maxExponent``
+    /// (the butterfly solves call the rank-one solver directly, without ``RankOneLimits``' rebalancing).
+    ///
+    /// - Returns: the quantized chain, and the number of rank-one problems: columns with a non-zero value in the
+    ///   left steps, plus the terms of the last pair whose two parts both have a non-zero value.
+    /// - Throws: ``SparseFactorError/tooExpensive(_:)`` beyond the limits (naming the factor of `chain` and the
+    ///   column or row); otherwise as ``leftToRight(_:grid:threads:)``.
+    public static func leftToRightCounted(_ chain: ButterflyChain, grid: any NumberGrid, threads: Int = 2,
+                                          checkingLimits: Bool) throws -> (chain: ButterflyChain, problems: Int) {
         guard chain.isFinite else { throw ButterflyError.notFinite("the chain has NaN or infinite values") }
         let fs = chain.factors
-        if fs.count == 1 { return roundToNearest(chain, grid: grid) }
+        if fs.count == 1 { return (roundToNearest(chain, grid: grid), 0) }
         var out: [KSFactor] = []
+        var problems = 0
         var x = fs[0]
         for k in 0..<(fs.count - 2) {
+            if checkingLimits { try checkLimits(x, columns: true, grid: grid, label: "factor \(k)") }
+            problems += (0..<x.columnCount).filter { x.columnSupport($0).valueIndices.contains { x.values[$0] != 0 } }.count
             let (q, mu) = try quantizeLeft(x, grid: grid, threads: threads)
             out.append(q)
             x = scaleRows(fs[k + 1], by: mu)
         }
-        let (qx, qy) = try quantizePair(x, fs[fs.count - 1], grid: grid, threads: threads)
+        let y = fs[fs.count - 1]
+        if checkingLimits {
+            try checkLimits(x, columns: true, grid: grid, label: "factor \(fs.count - 2)")
+            try checkLimits(y, columns: false, grid: grid, label: "factor \(fs.count - 1)")
+        }
+        if x.columnCount == y.rowCount {
+            problems += (0..<x.columnCount).filter { i in
+                x.columnSupport(i).valueIndices.contains { x.values[$0] != 0 }
+                    && y.rowSupport(i).valueIndices.contains { y.values[$0] != 0 }
+            }.count
+        }
+        let (qx, qy) = try quantizePair(x, y, grid: grid, threads: threads)
         out.append(qx); out.append(qy)
-        return try ButterflyChain(factors: out)
+        return (try ButterflyChain(factors: out), problems)
+    }
+
+    /// Checks every column (or row) support of `f` against ``RankOneLimits/check(_:grid:label:)`` and the magnitude
+    /// limit 2^±``RankOneLimits/maxExponent``.
+    ///
+    /// - Throws: ``SparseFactorError/tooExpensive(_:)``, the message starting with `label`.
+    static func checkLimits(_ f: KSFactor, columns: Bool, grid: any NumberGrid, label: String) throws {
+        for i in 0..<(columns ? f.columnCount : f.rowCount) {
+            let v = (columns ? f.columnSupport(i).valueIndices : f.rowSupport(i).valueIndices).map { f.values[$0] }
+            let place = "\(label) \(columns ? "column" : "row") \(i)"
+            try RankOneLimits.check(v, grid: grid, label: place)
+            for e in v where e != 0 && Swift.abs(Int(Swift.abs(e).exponent)) > RankOneLimits.maxExponent {
+                throw SparseFactorError.tooExpensive(
+                    "\(place): a value of magnitude 2^\(Int(Swift.abs(e).exponent)) is beyond the rank-one solver's "
+                        + "limit of 2^±\(RankOneLimits.maxExponent)")
+            }
+        }
     }
 
     /// `f` with row i multiplied by `s[i]`.

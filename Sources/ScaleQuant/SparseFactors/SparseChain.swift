@@ -11,6 +11,8 @@
 ///   x = B_k[:,i] (``RankOne/quantizeKeepingY(x:grid:)``; ties go to a power-of-two scale), and row i of B_{k+1} is multiplied by μᵢ = x·x̂/‖x̂‖²;
 ///   the last pair is solved pairwise. If the last pair does not split, its left factor is treated like the
 ///   others and the last factor is rounded to nearest (``Result/lastPairOptimal`` is then false).
+/// - ``Method/rightToLeft``: the butterfly module's right-to-left method (``ButterflyQuantizer``, Algorithm 7.3 on
+///   the transposed chain), for chains of Kronecker-sparse factors only (see ``rightToLeft(_:grid:)``).
 ///
 /// Only non-zero values take part: a stored zero rounds to zero under any scaling.
 public enum SparseChain {
@@ -22,13 +24,17 @@ public enum SparseChain {
         case pairwise
         /// Left-to-right diagonal rescaling, last pair optimal.
         case leftToRight = "l2r"
+        /// Right-to-left diagonal rescaling of a Kronecker-sparse (butterfly) chain, first pair optimal
+        /// (``ButterflyMethod/rightToLeft``).
+        case rightToLeft = "r2l"
 
-        /// The C interface's code: 0 rtn, 1 pairwise, 2 l2r (3 is reserved for right-to-left).
+        /// The C interface's code: 0 rtn, 1 pairwise, 2 l2r, 3 r2l.
         public var code: Int32 {
             switch self {
             case .rtn: return 0
             case .pairwise: return 1
             case .leftToRight: return 2
+            case .rightToLeft: return 3
             }
         }
 
@@ -75,7 +81,8 @@ public enum SparseChain {
 
     /// Quantizes the chain with `method` on `grid` and measures the product error.
     ///
-    /// - Throws: ``SparseFactorError`` for an invalid chain or (pairwise) a pair that does not split.
+    /// - Throws: ``SparseFactorError`` for an invalid chain, (pairwise, r2l) a pair that does not split, (r2l) a
+    ///   factor that is not Kronecker-sparse, or input beyond ``RankOneLimits``.
     public static func quantize(_ factors: [SparseMatrix], grid: any NumberGrid, method: Method,
                                 computeError: Bool = true) throws -> Result {
         try validate(factors)
@@ -90,6 +97,8 @@ public enum SparseChain {
             (quantized, problems) = try pairwise(factors, grid: grid)
         case .leftToRight:
             (quantized, problems, lastPairOptimal) = try leftToRight(factors, grid: grid)
+        case .rightToLeft:
+            (quantized, problems) = try rightToLeft(factors, grid: grid)
         }
         var result = Result(factors: quantized, relativeError: .nan, rtnRelativeError: .nan, errorIsExact: true,
                             rankOneProblems: problems, lastPairOptimal: lastPairOptimal)
@@ -218,6 +227,31 @@ public enum SparseChain {
     /// rounded to nearest.
     static func quantizePair(_ x: SparseMatrix, _ y: SparseMatrix, pairIndex: Int, grid: any NumberGrid) throws
         -> (SparseMatrix, SparseMatrix, problems: Int) {
+        let (xTerm, yTerm) = try disjointTerms(x, y, pairIndex: pairIndex)
+        let terms = (0..<x.columnCount).filter { !xTerm[$0].isEmpty && !yTerm[$0].isEmpty }
+        let solved = parallelMap(terms.count) { t -> Swift.Result<RankOneResult, Error> in
+            let i = terms[t]
+            return Swift.Result {
+                try RankOneLimits.quantize(x: xTerm[i].map { x.values[$0] }, y: yTerm[i].map { y.values[$0] },
+                                           grid: grid)
+            }
+        }
+        var xv = grid.round(x.values), yv = grid.round(y.values)
+        for (t, i) in terms.enumerated() {
+            let r = try solved[t].get()
+            for (s, e) in xTerm[i].enumerated() { xv[e] = r.xHat[s] }
+            for (s, e) in yTerm[i].enumerated() { yv[e] = r.yHat[s] }
+        }
+        return (x.replacingValues(xv), y.replacingValues(yv), terms.count)
+    }
+
+    /// The non-zero entries of each rank-one term of the pair (X, Y): for every inner index i, the entry indices of
+    /// X[:,i] and of Y[i,:] (in row, resp. column order), after checking that the terms with both parts non-zero
+    /// have pairwise disjoint supports in the product.
+    ///
+    /// - Throws: ``SparseFactorError/overlappingTerms(pair:first:second:row:column:)``.
+    static func disjointTerms(_ x: SparseMatrix, _ y: SparseMatrix, pairIndex: Int) throws
+        -> (xTerm: [[Int]], yTerm: [[Int]]) {
         let (cs, co) = x.columnIndex(), (rs, ro) = y.rowIndex()
         let inner = x.columnCount
         var xTerm = [[Int]](repeating: [], count: inner), yTerm = [[Int]](repeating: [], count: inner)
@@ -225,7 +259,6 @@ public enum SparseChain {
             xTerm[i] = co[cs[i]..<cs[i + 1]].filter { x.values[$0] != 0 }
             yTerm[i] = ro[rs[i]..<rs[i + 1]].filter { y.values[$0] != 0 }
         }
-        let terms = (0..<inner).filter { !xTerm[$0].isEmpty && !yTerm[$0].isEmpty }
         // Disjointness: every product position is claimed by at most one term. Row by row of the product, the
         // terms touching row r stamp the columns of their Y[i,:]; a column stamped twice for the same r is shared.
         // O(Σᵢ |X[:,i]|·|Y[i,:]|) array operations (the product's flop count), no hashing.
@@ -247,19 +280,6 @@ public enum SparseChain {
                 }
             }
         }
-        let solved = parallelMap(terms.count) { t -> Swift.Result<RankOneResult, Error> in
-            let i = terms[t]
-            return Swift.Result {
-                try RankOneLimits.quantize(x: xTerm[i].map { x.values[$0] }, y: yTerm[i].map { y.values[$0] },
-                                           grid: grid)
-            }
-        }
-        var xv = grid.round(x.values), yv = grid.round(y.values)
-        for (t, i) in terms.enumerated() {
-            let r = try solved[t].get()
-            for (s, e) in xTerm[i].enumerated() { xv[e] = r.xHat[s] }
-            for (s, e) in yTerm[i].enumerated() { yv[e] = r.yHat[s] }
-        }
-        return (x.replacingValues(xv), y.replacingValues(yv), terms.count)
+        return (xTerm, yTerm)
     }
 }

@@ -146,6 +146,10 @@ public enum SparseFactorError: Error, CustomStringConvertible, Equatable {
     case unknownMethod(String)
     /// The input is beyond what the rank-one solver handles safely (``RankOneLimits``).
     case tooExpensive(String)
+    /// Factor `factor` (`rows` × `columns`) has no Kronecker-sparse support I_a ⊗ 1_{b×c} ⊗ I_d holding all its
+    /// non-zero entries (within ``SparseMatrix/maxKroneckerSupport(entries:)`` positions), as the butterfly
+    /// method right-to-left requires.
+    case notKroneckerSparse(factor: Int, rows: Int, columns: Int)
 
     /// A message for people.
     public var description: String {
@@ -162,8 +166,11 @@ public enum SparseFactorError: Error, CustomStringConvertible, Equatable {
             return "factors \(p) and \(p + 1): the rank-one terms X[:,\(a)]·Y[\(a),:] and X[:,\(b)]·Y[\(b),:] both "
                 + "contribute to entry (\(r), \(c)) of their product, so the pair does not split into independent "
                 + "rank-one problems; use the left-to-right method (l2r) instead"
-        case .unknownMethod(let s): return "unknown method '\(s)' (expected rtn, pairwise or l2r)"
+        case .unknownMethod(let s): return "unknown method '\(s)' (expected rtn, pairwise, l2r or r2l)"
         case .tooExpensive(let s): return s
+        case let .notKroneckerSparse(k, r, c):
+            return "factor \(k) (\(r)×\(c)) is not Kronecker-sparse: no support I_a ⊗ 1_{b×c} ⊗ I_d holds its "
+                + "non-zero entries, so the butterfly method r2l does not apply; use l2r (any sparse factors) instead"
         }
     }
 }

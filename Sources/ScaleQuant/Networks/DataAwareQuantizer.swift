@@ -15,7 +15,7 @@
 /// A step is accepted only when strictly better; sweeps repeat until no neuron improves. The start is `cd`'s
 /// result (or RTN's, if RTN has the smaller calibration error), and the final network is kept only if its
 /// squared output error on the calibration data is not larger than the start's. The searches use the start's
-/// grids (for per-layer integer steps: RTN's come from the input network, cd's from its normal form).
+/// grids (for per-layer integer steps: RTN's come from the input network, cd's from the reference cd chose).
 public enum DataAwareQuantizer {
     /// The result of one neuron's search.
     public struct NeuronStep: Sendable, Equatable {
@@ -137,11 +137,12 @@ public enum DataAwareQuantizer {
             return zip(ya, yb).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
         }
         // Start: cd's result, or RTN's when RTN has the smaller calibration error.
-        let cdNet = try NetworkQuantizer.quantize(network, method: .coordinateDescent, grids: grids, options: options).network
-        let rtnNet = try NetworkQuantizer.quantize(network, method: .rtn, grids: grids).network
-        let startNet = sse(rtnNet) < sse(cdNet) ? rtnNet : cdNet
-        // The grids of the start (per-layer integer steps: RTN's come from the input, cd's from the normal form).
-        let g = try grids.resolve(for: startNet == rtnNet ? network : network.normalForm().network)
+        let cd = try NetworkQuantizer.quantize(network, method: .coordinateDescent, grids: grids, options: options)
+        let rtn = try NetworkQuantizer.quantize(network, method: .rtn, grids: grids)
+        let start = sse(rtn.network) < sse(cd.network) ? rtn : cd
+        let startNet = start.network
+        // The grids of the start (per-layer integer steps: RTN's come from the input, cd's from the reference it chose).
+        let g = start.grids
         var ref = PathLifting.aligned(network, to: startNet)  // the original at the current scale
         var q = startNet
         var x = calibration
@@ -213,6 +214,6 @@ public enum DataAwareQuantizer {
         return NetworkQuantizationResult(method: .coordinateDescent, network: chosen,
                                          scalings: NetworkQuantizer.fittedScalings(original: network, quantized: chosen),
                                          l2PathMetric: metric, relativeL2PathMetric: norm > 0 ? metric / norm : 0,
-                                         sweeps: sweepsTotal, history: [])
+                                         sweeps: sweepsTotal, history: [], grids: g)
     }
 }

@@ -95,6 +95,9 @@ public struct CoordinateDescentOptions: Sendable {
     public var maxSweeps: Int = 50
     /// Called after every single-neuron step with the current quantized network (a test hook; slow).
     public var afterNeuronStep: (@Sendable (ReLUNetwork) -> Void)? = nil
+    /// Called before each descent with ‖Φ(θ) − Φ(start)‖² of its start (cd may descend from several grid choices,
+    /// see ``NetworkQuantizer``; a test hook).
+    public var beforeDescent: (@Sendable (Double) -> Void)? = nil
     /// Default options.
     public init() {}
 }
@@ -115,8 +118,11 @@ public struct NetworkQuantizationResult: Sendable {
     public var relativeL2PathMetric: Double
     /// Coordinate-descent sweeps run (0 for the other methods).
     public var sweeps: Int
-    /// ‖Φ(θ) − Φ(θ̂)‖₂ after each coordinate-descent sweep (the first entry is the left-to-right start).
+    /// ‖Φ(θ) − Φ(θ̂)‖₂ after each coordinate-descent sweep (the first entry is the start).
     public var history: [Double]
+    /// The per-layer grids the network was rounded to (integer grids: with the steps of the reference network the
+    /// method used).
+    public var grids: (weights: [any NumberGrid], biases: [any NumberGrid])
 }
 
 /// Quantizes ReLU networks with the methods of ``NetworkQuantizationMethod`` (science §4).
@@ -131,26 +137,32 @@ public enum NetworkQuantizer {
                                 options: CoordinateDescentOptions = .init()) throws -> NetworkQuantizationResult {
         var scalings = NeuronScalings.identity(for: network)
         var quantized: ReLUNetwork
+        let used: (weights: [any NumberGrid], biases: [any NumberGrid])
         var history: [Double] = []
         var sweeps = 0
         switch method {
         case .rtn:
-            quantized = roundToNearest(network, try grids.resolve(for: network))
+            used = try grids.resolve(for: network)
+            quantized = roundToNearest(network, used)
         case .cle:
             let (eq, s) = crossLayerEqualized(network)
             scalings = s
-            quantized = roundToNearest(eq, try grids.resolve(for: eq))
+            used = try grids.resolve(for: eq)
+            quantized = roundToNearest(eq, used)
         case .exact:
             guard network.hiddenLayerCount == 1 else {
                 throw NetworkError.unsupported("method 'exact' needs exactly one hidden layer (this network has "
                                                + "\(network.hiddenLayerCount)); use 'cd' (coordinate descent) instead")
             }
-            quantized = try leftToRight(network, try grids.resolve(for: network.normalForm().network))
+            used = try grids.resolve(for: network.normalForm().network)
+            quantized = try leftToRight(network, used)
         case .leftToRight:
-            quantized = try leftToRight(network, try grids.resolve(for: network.normalForm().network))
+            used = try grids.resolve(for: network.normalForm().network)
+            quantized = try leftToRight(network, used)
         case .coordinateDescent:
             let cd = try bestCoordinateDescent(network, grids: grids, options: options)
             quantized = cd.network
+            used = cd.grids
             history = cd.history
             sweeps = cd.sweeps
         }
@@ -159,7 +171,7 @@ public enum NetworkQuantizer {
         let norm = PathLifting.pathNorm(network, q: 2)
         return NetworkQuantizationResult(method: method, network: quantized, scalings: scalings, l2PathMetric: metric,
                                          relativeL2PathMetric: norm > 0 ? metric / norm : 0, sweeps: sweeps,
-                                         history: history)
+                                         history: history, grids: used)
     }
 
     /// Coordinate descent from every rescaling-independent start, keeping the best end point.
@@ -174,7 +186,8 @@ public enum NetworkQuantizer {
     /// never worse than any start: in particular never worse than CLE (up to that fixed-point tolerance).
     static func bestCoordinateDescent(_ network: ReLUNetwork, grids: NetworkGridSpec,
                                       options: CoordinateDescentOptions) throws
-        -> (network: ReLUNetwork, history: [Double], sweeps: Int) {
+        -> (network: ReLUNetwork, history: [Double], sweeps: Int,
+            grids: (weights: [any NumberGrid], biases: [any NumberGrid])) {
         let normal = network.normalForm().network
         let equalized = crossLayerEqualized(normal).network
         let gNormal = try grids.resolve(for: normal), gEqualized = try grids.resolve(for: equalized)
@@ -182,16 +195,18 @@ public enum NetworkQuantizer {
             .allSatisfy { sameGrid($0, $1) }
         var choices = [gNormal]
         if !sameGrids { choices.append(gEqualized) }
-        var best: (network: ReLUNetwork, history: [Double], sweeps: Int)?
+        var best: (network: ReLUNetwork, history: [Double], sweeps: Int,
+                   grids: (weights: [any NumberGrid], biases: [any NumberGrid]))?
         var bestValue = Double.infinity
         for g in choices {
             let starts = [try leftToRight(network, g), roundToNearest(maxNormalized(network, g.weights), g),
                           roundToNearest(equalized, g)]
             let values = starts.map { PathLifting.squaredL2PathMetric(network, $0) }
             let first = values.indices.min { values[$0] < values[$1] }!
+            options.beforeDescent?(values[first])
             let cd = try coordinateDescent(network, start: starts[first], grids: g, options: options)
             let value = PathLifting.squaredL2PathMetric(network, cd.network)
-            if value < bestValue { bestValue = value; best = cd }
+            if value < bestValue { bestValue = value; best = (cd.network, cd.history, cd.sweeps, g) }
         }
         return best!
     }

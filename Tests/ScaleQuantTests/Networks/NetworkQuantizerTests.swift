@@ -56,28 +56,62 @@ struct NetworkQuantizerTests {
                                         .uniform(weight: FormatCatalog.preset(named: "e3m2")!, bias: nil),
                                         .uniform(weight: Self.e2m1, bias: Self.e4m3)]
         let net = ReLUNetwork.random(widths: widths[k], seed: 50 + UInt64(k), biasScale: 0.5)
-        let values = Mutex<[Double]>([])
+        // One segment per descent (cd descends on every grid choice): (start value, values after each step).
+        let segments = Mutex<[(start: Double, steps: [Double])]>([])
         var options = CoordinateDescentOptions()
+        options.beforeDescent = { v in segments.withLock { $0.append((v, [])) } }
         options.afterNeuronStep = { q in
             let m = PathLifting.squaredL2PathMetric(net, q)
-            values.withLock { $0.append(m) }
+            segments.withLock { $0[$0.count - 1].steps.append(m) }
         }
         let cd = try NetworkQuantizer.quantize(net, method: .coordinateDescent, grids: grids[k], options: options)
         let l2r = try NetworkQuantizer.quantize(net, method: .leftToRight, grids: grids[k])
-        let steps = values.withLock { $0 }
-        #expect(!steps.isEmpty)
-        var previous = cd.history[0] * cd.history[0]
-        for v in steps {
-            #expect(v <= previous * (1 + 1e-12) + 1e-300)
-            previous = v
+        let runs = segments.withLock { $0 }
+        #expect(!runs.isEmpty && runs.allSatisfy { !$0.steps.isEmpty })
+        // Integer grids with per-layer steps: two grid choices (normal form, equalized normal form), else one.
+        #expect(runs.count == (k == 1 ? 2 : 1))
+        for run in runs {
+            var previous = run.start
+            for v in run.steps {
+                #expect(v <= previous * (1 + 1e-12) + 1e-300)
+                previous = v
+            }
         }
         #expect(cd.l2PathMetric <= l2r.l2PathMetric * (1 + 1e-12))
-        #expect(cd.history.first.map { $0 <= l2r.l2PathMetric * (1 + 1e-12) } ?? false)
-        // Every parameter lies on its grid.
-        let g = try grids[k].resolve(for: net.normalForm().network)
+        if k != 1 { #expect(cd.history.first.map { $0 <= l2r.l2PathMetric * (1 + 1e-12) } ?? false) }
+        // The end point is the best of the runs' ends.
+        let ends = runs.map { $0.steps.last! }
+        #expect(abs(cd.l2PathMetric * cd.l2PathMetric - ends.min()!) <= 1e-9 * ends.min()! + 1e-300)
+        // Every parameter lies on its grid (the grids cd reports, which for k = 1 are one of its two choices).
         for (l, layer) in cd.network.layers.enumerated() {
-            #expect(layer.weight.allSatisfy { g.weights[l].round($0) == $0 })
-            #expect(layer.bias.allSatisfy { g.biases[l].round($0) == $0 })
+            #expect(layer.weight.allSatisfy { cd.grids.weights[l].round($0) == $0 })
+            #expect(layer.bias.allSatisfy { cd.grids.biases[l].round($0) == $0 })
+        }
+    }
+
+    @Test("cd ends no worse than RTN and CLE (integer grids: it also descends on CLE's grids)", arguments: [0, 1, 2])
+    func cdBeatsBaselines(_ k: Int) throws {
+        let widths: [[Int]] = [[8, 16, 12, 4], [6, 20, 5], [5, 9, 9, 9, 3]]
+        let net = ReLUNetwork.random(widths: widths[k], seed: 300 + UInt64(k), biasScale: 0.3)
+        for spec in [NetworkGridSpec.integerPerLayer(bits: 4, biasBits: 4), .integerPerLayer(bits: 3, biasBits: 8),
+                     .uniform(weight: Self.e2m1, bias: nil), .uniform(weight: Self.e4m3, bias: nil)] {
+            var options = CoordinateDescentOptions()
+            options.maxSweeps = 5
+            let cd = try NetworkQuantizer.quantize(net, method: .coordinateDescent, grids: spec, options: options)
+            for method in [NetworkQuantizationMethod.rtn, .cle] {
+                let base = try NetworkQuantizer.quantize(net, method: method, grids: spec)
+                #expect(cd.l2PathMetric <= base.l2PathMetric * (1 + 1e-9), "\(widths[k]) \(method): cd \(cd.l2PathMetric) vs \(base.l2PathMetric)")
+            }
+        }
+    }
+
+    @Test("CLE reaches the same fixed point from every rescaling of a network")
+    func cleFixedPoint() {
+        let net = ReLUNetwork.random(widths: [6, 12, 10, 8, 3], seed: 41)
+        let a = NetworkQuantizer.crossLayerEqualized(net).network
+        let b = NetworkQuantizer.crossLayerEqualized(net.randomlyRescaled(choices: [1, 128, 4096], seed: 2).network).network
+        for (la, lb) in zip(a.layers, b.layers) {
+            for (x, y) in zip(la.weight + la.bias, lb.weight + lb.bias) { #expect(abs(x - y) <= 1e-12 * max(abs(x), 1e-300)) }
         }
     }
 

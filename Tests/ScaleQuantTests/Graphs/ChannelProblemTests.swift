@@ -465,6 +465,55 @@ struct ChannelProblemTests {
         print("channel (f) sample message: \(ChannelProblemError.negativeWeight("C[0, 0] = -1.0 < 0"))")
     }
 
+    @Test("the event sort is stable and exact, also for clustered and tied λ")
+    func eventSort() {
+        var rng = SeededGenerator(seed: 7700)
+        for trial in 0..<6 {
+            let count = [10, 1000, 5000, 20000, 3, 40000][trial]
+            var events: [ChannelEvent] = []
+            for i in 0..<count {
+                // Clusters of nearly equal λ (runs longer than 32 after the radix passes), exact ties, wide spread.
+                let lambda: Double
+                switch trial % 3 {
+                case 0: lambda = Double(sign: .plus, exponent: Int(rng.next() % 60) - 30, significand: 1 + rng.nextUnit())
+                case 1: lambda = 1 + Double(rng.next() % 50) * 0x1p-40 + (trial == 4 ? 0 : Double(rng.next() % 3) * 0x1p-52)
+                default: lambda = rng.nextUnit() < 0.5 ? 1e-3 * (1 + Double(rng.next() % 4) * 0x1p-50) : 1e3 * (1 + rng.nextUnit())
+                }
+                events.append(ChannelEvent(lambda: lambda, value: Double(i), column: Int32(i % 7)))
+            }
+            var sorted = events
+            ChannelProblem.sortByLambda(&sorted)
+            let reference = events.enumerated().sorted { a, b in
+                a.element.lambda < b.element.lambda || (a.element.lambda == b.element.lambda && a.offset < b.offset)
+            }.map(\.element)
+            #expect(sorted.map(\.lambda) == reference.map(\.lambda) && sorted.map(\.value) == reference.map(\.value),
+                    "trial \(trial)")
+        }
+    }
+
+    @Test("the two-thread split and the regular-window split do not change the answer")
+    func splits() throws {
+        var gen = ChannelTestSupport(rng: SeededGenerator(seed: 8800))
+        // Enough events for two threads (≥ 2^14).
+        let big = try gen.problem(m: 150, n: 150, neurons: 8, gridX: Self.e4m3, gridY: Self.e4m3, density: 0.5, structured: true)
+        let one = try big.solveOverRescaling(options: .init(threads: 1)), two = try big.solveOverRescaling(options: .init(threads: 2))
+        #expect(one.objective == two.objective && one.xHat == two.xHat && one.yHat == two.yHat && one.lambda == two.lambda)
+        #expect(one.pieces > 1 << 13)
+        // Narrow magnitudes on e4m3: a regular window wide enough to skip binades.
+        var checked = 0
+        for trial in 0..<10 {
+            let p = try gen.problem(m: 3, n: 3, neurons: 2, gridX: Self.e4m3, gridY: Self.e4m3, density: 0.8, spread: 0.3,
+                                    structured: trial % 2 == 0)
+            let active = (0..<(p.n + p.m)).map { p.parameter($0) != 0 && p.columnStart[$0 + 1] > p.columnStart[$0] }
+            guard active[..<p.n].contains(true) && active[p.n...].contains(true) else { continue }
+            #expect(try p.plan(active: active, options: .init()).count == 2, "trial \(trial)")
+            let ls = try p.solveOverRescaling(), bf = try ChannelTestSupport.bruteForceFamily(p)
+            #expect(ChannelTestSupport.close(ls.objective, bf.value, 1e-12), "trial \(trial): \(ls.objective) vs \(bf.value)")
+            checked += 1
+        }
+        #expect(checked >= 5)
+    }
+
     @Test("size of a convolution channel: m = n = 1000, N = 64, 64 neurons per coordinate, e4m3")
     func largeChannel() throws {
         var rng = SeededGenerator(seed: 6600)

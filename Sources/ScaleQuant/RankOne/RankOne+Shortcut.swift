@@ -8,13 +8,19 @@ extension RankOne {
     /// minimizer there too. F_p needs one binade of the scale where the bounded formats need all of them (about
     /// 40 for binary16), so this is much faster whenever it applies; otherwise the caller runs the full sweep.
     ///
+    /// `orders` keeps the slot orders of the two sides (they depend only on the magnitudes and the precision) for
+    /// the full sweep that follows when the answer does not fit.
+    ///
     /// - Returns: the exact bounded-format solution, or `nil` if the F_p solution does not fit.
     static func solveThroughIdealized(_ fx: FloatFormat, _ fy: FloatFormat, a: [Double], c: [Double], b: [Double],
-                                      d: [Double], keepY: Bool) throws -> WeightedResult? {
+                                      d: [Double], keepY: Bool, parallel: Bool = true,
+                                      orders: SlotOrderCache? = nil) throws -> WeightedResult? {
         guard !fx.isIdealized || !fy.isIdealized else { return nil }
         let ix = try FloatFormat.idealized(precision: fx.precision), iy = try FloatFormat.idealized(precision: fy.precision)
-        let r = try solve(ix, iy, a: a, c: c, b: b, d: d, keepY: keepY)
-        guard let s = representableShift(r.xHat, in: fx, r.yHat, in: keepY ? nil : fy) else { return nil }
+        let r = try solve(ix, iy, a: a, c: c, b: b, d: d, keepY: keepY, parallel: parallel, orders: orders)
+        let shift = representableShift(r.xHat, in: fx, r.yHat, in: keepY ? nil : fy)
+        RankOneStatistics.recordShortcut(hit: shift != nil)
+        guard let s = shift else { return nil }
         var out = r
         out.xHat = r.xHat.map { scaled($0, s) }
         if !keepY { out.yHat = r.yHat.map { scaled($0, -s) } }

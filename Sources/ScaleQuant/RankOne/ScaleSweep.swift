@@ -18,6 +18,13 @@ struct ScaleSweep<G: NumberGrid> {
     /// |r_k| and c_k for the non-zero r_k.
     let rho: [Double]
     let weight: [Double]
+    /// The slot order of ρ (``SlotOrder``) when the grid is a float format: breakpoints are then read from it
+    /// instead of being generated and sorted per binade (same breakpoints, same order).
+    let order: SlotOrder?
+
+    init(grid: G, rho: [Double], weight: [Double], order: SlotOrder? = nil) {
+        self.grid = grid; self.rho = rho; self.weight = weight; self.order = order
+    }
 
     /// The best state found: its binade, its position in that binade's sorted breakpoints, and its objective.
     struct Best {
@@ -71,6 +78,62 @@ struct ScaleSweep<G: NumberGrid> {
         return out
     }
 
+    /// Lower bounds on the objective of every state of each binade of λ (in `binades`), for pruning.
+    ///
+    /// Write r = a/c, s = b/d (ρ = |r|, σ = |s|), E_x = Σ c ρ², E_y = Σ d σ². The objective of a pair is
+    /// F = err − E_x·E_y with err = Σ_{k,j} c_k d_j (r_k s_j − x̂_k ŷ_j)² ≥ 0. Over λ ∈ [2^κ, 2^(κ+1)):
+    /// - Z = {k : 2^(κ+1)·ρ_k ≤ β₀} (β₀ the first rounding boundary) have x̂_k = 0 throughout, so their rows
+    ///   contribute c_k ρ_k² E_y each;
+    /// - T = {k : 2^κ·ρ_k > β_last} saturate throughout (x̂_k = ±M), and Σ_{k∈T} c_k Σ_j d_j (ρ_k s_j − M ŷ_j)²
+    ///   ≥ E_y·V_T with V_T = Σ_T c (ρ − ρ̄)² (for each j, the best common value M ŷ_j is the weighted mean);
+    /// - μ = S/N is a c x̂²-weighted mean of the ratios ρ_k/x̂_k over x̂_k ≠ 0, and z/Q(z) ∈ [1/2, 3/2] for any
+    ///   grid and z ≥ β₀ below saturation (z/M ≤ 2^(κ+1)ρ_max/M above), so μ ∈ [2^−(κ+2), max(3·2^−(κ+1),
+    ///   ρ_max/M)] (widened by 2^−40 for the rounding of S/N). With that range, the j that are 0 (resp. saturated)
+    ///   for every such μ give Y_Z (resp. Y_T, W_T) in the same way on the y side.
+    /// Rows in Z and T and, among the other rows, the columns that are 0 are disjoint parts of err, so
+    ///   err ≥ E_y(X_Z + V_T) + (E_x − X_Z − X_T)·Y_Z  and symmetrically  err ≥ E_x(Y_Z + W_T) + (E_y − Y_Z − Y_T)·X_Z.
+    /// A binade where every x̂ is 0 has no state (bound +∞). For F_p nothing is flushed or saturated and the bound
+    /// is −E_x·E_y (no pruning).
+    ///
+    /// - Returns: the bounds (objective units) and E_x·E_y (the scale for the pruning margin).
+    /// - Complexity: O((m + n)·b) for b binades.
+    func lowerBounds(_ binades: [Int], response: some ScaleResponse) -> (bounds: [Double], scale: Double) {
+        var ex = 0.0
+        for k in 0..<rho.count { ex += weight[k] * rho[k] * rho[k] }
+        let ey = response.energy
+        let first = grid.smallestPositive / 2
+        let m = grid.maxFinite
+        let last = m.isFinite ? grid.nextDown(m) / 2 + m / 2 : Double.infinity
+        let rhoMax = rho.max() ?? 0
+        var out: [Double] = []
+        for kappa in binades {
+            let l1 = Double(sign: .plus, exponent: kappa, significand: 1), l2 = 2 * l1
+            var xz = 0.0, w = 0.0, ws = 0.0, xt = 0.0, zeroCount = 0
+            for k in 0..<rho.count {
+                let r = rho[k]
+                if l2 * r <= first { xz += weight[k] * r * r; zeroCount += 1 }
+                else if l1 * r > last { w += weight[k]; ws += weight[k] * r; xt += weight[k] * r * r }
+            }
+            if zeroCount == rho.count { out.append(.infinity); continue }
+            var vt = 0.0
+            if w > 0 {
+                let mean = ws / w
+                for k in 0..<rho.count where !(l2 * rho[k] <= first) && l1 * rho[k] > last {
+                    let dv = rho[k] - mean
+                    vt += weight[k] * dv * dv
+                }
+            }
+            let muHi = Swift.max(1.5 / l1, m.isFinite ? rhoMax / m : 0) * (1 + 0x1p-40)
+            let muLo = 0.5 / l2 * (1 - 0x1p-40)
+            let yz = response.zeroEnergy(muAtMost: muHi)
+            let (yt, wt) = response.saturatedSpread(muAtLeast: muLo)
+            let b1 = ey * (xz + vt) + Swift.max(0, ex - xz - xt) * yz
+            let b2 = ex * (yz + wt) + Swift.max(0, ey - yz - yt) * xz
+            out.append(Swift.max(b1, b2) - ex * ey)
+        }
+        return (out, ex * ey)
+    }
+
     /// How far a state is from balanced magnitudes, |log2 max|x̂| − log2 max|ŷ|| (for the final tie-break).
     func imbalance(lambda: Double, mu: Double, response: some ScaleResponse) -> Double {
         guard let rhoMax = rho.max(), lambda > 0, mu > 0 else { return .infinity }
@@ -81,7 +144,11 @@ struct ScaleSweep<G: NumberGrid> {
     func initialState(binade k: Int) -> (g: [Double], s: Double, n: Double) {
         let lo = Double(sign: .plus, exponent: k, significand: 1)
         var g = [Double](repeating: 0, count: rho.count)
-        for i in 0..<rho.count { g[i] = roundTiesDown(grid, lo * rho[i]) }
+        if let lattice = order?.lattice {
+            for i in 0..<rho.count { g[i] = lattice.roundTiesDown(lo * rho[i], grid) }
+        } else {
+            for i in 0..<rho.count { g[i] = roundTiesDown(grid, lo * rho[i]) }
+        }
         let (s, n) = sums(g)
         return (g, s, n)
     }
@@ -99,23 +166,40 @@ struct ScaleSweep<G: NumberGrid> {
     /// The sorted breakpoints of one binade and the state at its start.
     struct PreparedBinade {
         let binade: Int
-        let entries: [Breakpoint]
+        let events: BinadeEvents
         let start: (g: [Double], s: Double, n: Double)
     }
 
-    /// Generates and sorts the breakpoints of binade k.
+    /// The sorted breakpoints of binade k: from the slot order if there is one, else generated and sorted.
     func prepare(binade k: Int) -> PreparedBinade {
+        let start = initialState(binade: k)
+        if let order { return PreparedBinade(binade: k, events: order.events(binade: k), start: start) }
+        return PreparedBinade(binade: k, events: Self.sortedEvents(grid, rho, binade: k, start: start.g), start: start)
+    }
+
+    /// Generates the breakpoints β/|v_i| of binade k of the scale for every rounding boundary β, sorts them by
+    /// (key, coordinate) and records the value each coordinate reaches (the generic path, any grid). `start`: the
+    /// magnitudes at the start of the binade.
+    static func sortedEvents(_ grid: G, _ v: [Double], binade k: Int, start: [Double]) -> BinadeEvents {
         var sorter = BreakpointSorter()
         let lo = Double(sign: .plus, exponent: k, significand: 1)
         if let count = grid.regularRange.flatMap({ _ in grid.unitRoundoff < 0.5 ? 1 / (2 * grid.unitRoundoff) : nil }) {
-            sorter.entries.reserveCapacity(rho.count * Int(count) + 16)
+            sorter.entries.reserveCapacity(v.count * Int(count) + 16)
         }
-        for i in 0..<rho.count {
-            let r = rho[i]
+        for i in 0..<v.count {
+            let r = v[i]
             grid.forEachBoundary(from: lo * r, below: 2 * lo * r) { beta, _ in sorter.append(beta / r, UInt32(i)) }
         }
         sorter.sort(binade: k)
-        return PreparedBinade(binade: k, entries: sorter.entries, start: initialState(binade: k))
+        let events = BinadeEvents(capacity: sorter.entries.count)
+        var g = start
+        for e in sorter.entries {
+            let i = Int(e.index)
+            let next = grid.nextUp(g[i])
+            g[i] = next
+            events.append(e.key, e.index, next)
+        }
+        return events
     }
 
     /// Evaluates the states `t ∈ range` of a prepared binade (state t: after the first t breakpoints) and
@@ -124,10 +208,7 @@ struct ScaleSweep<G: NumberGrid> {
         var (g, s, n) = p.start
         if range.lowerBound > 0 {
             // Replay the earlier breakpoints without evaluating, then recompute the sums exactly.
-            for t in 0..<range.lowerBound {
-                let i = Int(p.entries[t].index)
-                g[i] = grid.nextUp(g[i])
-            }
+            for t in 0..<range.lowerBound { g[Int(p.events.index[t])] = p.events.value[t] }
             (s, n) = sums(g)
         }
         var bestF = 0.0, bestMu = 0.0, bestStep = -1
@@ -137,7 +218,7 @@ struct ScaleSweep<G: NumberGrid> {
         let rhoMax = rho.max() ?? 1
         let lo = Double(sign: .plus, exponent: p.binade, significand: 1)
         @inline(__always) func imbalanceAt(_ t: Int, _ mu: Double) -> Double {
-            let lambda = t == 0 ? lo : p.entries[t - 1].key
+            let lambda = t == 0 ? lo : p.events.key[t - 1]
             return abs(Double((lambda * rhoMax).exponent) - response.logMagnitude(mu: mu))
         }
         @inline(__always) func consider(_ f: Double, _ t: Int, _ mu: Double) {
@@ -160,13 +241,14 @@ struct ScaleSweep<G: NumberGrid> {
         var sc = CompensatedSum(), nc = CompensatedSum()
         sc.add(s); nc.add(n)
         if first < last {
-            p.entries.withUnsafeBufferPointer { bp in
-                rho.withUnsafeBufferPointer { rho in
-                    weight.withUnsafeBufferPointer { w in
-                        g.withUnsafeMutableBufferPointer { g in
+            let index = p.events.index, value = p.events.value
+            rho.withUnsafeBufferPointer { rho in
+                weight.withUnsafeBufferPointer { w in
+                    g.withUnsafeMutableBufferPointer { g in
                             for t in first..<last {
-                                let i = Int(bp[t].index)
-                                let old = g[i], new = grid.nextUp(old)
+                                let i = Int(index[t])
+                                let old = g[i], new = value[t]
+                                assert(new == grid.nextUp(old), "slot breakpoints disagree with the grid")
                                 g[i] = new
                                 let wi = w[i]
                                 sc.add(wi * rho[i] * (new - old))
@@ -177,7 +259,6 @@ struct ScaleSweep<G: NumberGrid> {
                                 let f = -2 * s * a + n * b
                                 if f <= bestF + tie { consider(f, t &+ 1, mu) }
                             }
-                        }
                     }
                 }
             }
@@ -185,26 +266,29 @@ struct ScaleSweep<G: NumberGrid> {
         var best = Best()
         best.pieces = range.count
         if bestStep >= 0 {
-            let count = p.entries.count
+            let count = p.events.count
             best.objective = bestF
             best.mu = bestMu
             best.binade = p.binade
             best.step = bestStep
-            let left = bestStep == 0 ? lo : p.entries[bestStep - 1].key
-            let right = bestStep < count ? p.entries[bestStep].key : 2 * lo
+            let left = bestStep == 0 ? lo : p.events.key[bestStep - 1]
+            let right = bestStep < count ? p.events.key[bestStep] : 2 * lo
             best.lambda = left / 2 + right / 2
         }
         return best
     }
 
-    /// Evaluates every state of a prepared binade, in two parallel halves when it is large.
-    func sweepAll<R: ScaleResponse>(_ p: PreparedBinade, response: R, parallel: Bool) -> Best {
-        let states = p.entries.count + 1
-        guard parallel, states > 40_000 else { return sweep(p, states: 0..<states, response: response) }
+    /// Evaluates every state of a prepared binade; with `split`, a large binade is cut in two halves (swept in
+    /// parallel when `parallel`, one after the other otherwise: the same answer either way).
+    func sweepAll<R: ScaleResponse>(_ p: PreparedBinade, response: R, split: Bool, parallel: Bool) -> Best {
+        let states = p.events.count + 1
+        guard split, states > 40_000 else { return sweep(p, states: 0..<states, response: response) }
         // The second half first replays the first half's steps (cheap), so it gets slightly fewer states.
         let h = states * 52 / 100
-        let (b1, b2) = parallelPair({ sweep(p, states: 0..<h, response: response) },
-                                    { sweep(p, states: h..<states, response: response) })
+        let (b1, b2) = parallel
+            ? parallelPair({ sweep(p, states: 0..<h, response: response) },
+                           { sweep(p, states: h..<states, response: response) })
+            : (sweep(p, states: 0..<h, response: response), sweep(p, states: h..<states, response: response))
         var best = b2.binade != nil && b2.objective < b1.objective ? b2 : b1
         best.pieces = b1.pieces + b2.pieces
         return best
@@ -215,10 +299,7 @@ struct ScaleSweep<G: NumberGrid> {
         guard let k = best.binade else { return [Double](repeating: 0, count: rho.count) }
         let p = prepare(binade: k)
         var g = p.start.g
-        for t in 0..<best.step {
-            let i = Int(p.entries[t].index)
-            g[i] = grid.nextUp(g[i])
-        }
+        for t in 0..<best.step { g[Int(p.events.index[t])] = p.events.value[t] }
         return g
     }
 }

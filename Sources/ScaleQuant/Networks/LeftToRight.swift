@@ -30,7 +30,7 @@ extension NetworkQuantizer {
                     mus.withUnsafeMutableBufferPointer { mp in
                         let r = UncheckedBox(rp), c = UncheckedBox(cp), m = UncheckedBox(mp)
                         let err = UncheckedBox(fp)
-                        parallelFor(layer.outputs) { i in
+                        dynamicParallelFor(layer.outputs) { i in
                             do {
                                 let y = layer.incoming(i)
                                 if last {

@@ -37,9 +37,12 @@ struct BoundaryLattice: Sendable {
     let activeFlags: [UInt8]
     /// Per pattern, its active slots that are not odd (the irregular slots), in increasing order.
     let irregular: [[Int]]
-    /// The format's smallest normal value (0 for F_p) and largest finite value (+∞ for F_p).
+    /// The format's smallest normal value (0 for F_p), largest finite value (+∞ for F_p), least positive value
+    /// and whether it has subnormals.
     let smallestNormal: Double
     let maxFinite: Double
+    let smallestPositive: Double
+    let hasSubnormals: Bool
 
     /// Builds the lattice of a float grid, or fails if the grid is not one (or is too fine to be worth it).
     init?(_ grid: some NumberGrid) {
@@ -48,6 +51,8 @@ struct BoundaryLattice: Sendable {
         self.p = p
         smallestNormal = format.smallestNormal
         maxFinite = format.maxFinite
+        smallestPositive = format.smallestPositive
+        hasSubnormals = format.hasSubnormals
         slots = 1 << p
         t = (0..<(1 << p)).map { 1 + Double($0) / Double(1 << p) }
         // Pattern 0: the regular (F_p) binade.
@@ -117,7 +122,9 @@ struct BoundaryLattice: Sendable {
     }
 
     /// ``roundTiesDown(_:_:)`` on this lattice's format (`grid`): in the normal range by bit arithmetic (drop the
-    /// low 53 − p bits of the binary64 pattern, rounding up only beyond the half), elsewhere the generic way.
+    /// low 53 − p bits of the binary64 pattern, rounding up only beyond the half); below it, subnormals are the
+    /// multiples of the least value v (z/v is exact, and ties go down: ⌈z/v − 1/2⌉·v), and without subnormals the
+    /// values are 0 and 2^emin (ties, at 2^(emin−1), go to 0); elsewhere the generic way.
     @inline(__always)
     func roundTiesDown<G: NumberGrid>(_ z: Double, _ grid: G) -> Double {
         if z >= maxFinite { return maxFinite }
@@ -129,6 +136,11 @@ struct BoundaryLattice: Sendable {
             if rem > (1 << (shift &- 1)) { q &+= 1 }
             let r = Double(bitPattern: q << shift)
             return r > maxFinite ? maxFinite : r
+        }
+        if z >= 0 && smallestNormal > 0 && smallestPositive >= Double.leastNormalMagnitude * 0x1p60 {
+            if !hasSubnormals { return z > smallestNormal / 2 ? smallestNormal : 0 }
+            let q = z / smallestPositive
+            return (q - 0.5).rounded(.up) * smallestPositive + 0   // + 0: no negative zero
         }
         return ScaleQuant.roundTiesDown(grid, z)
     }
@@ -177,12 +189,13 @@ final class BinadeEvents: @unchecked Sendable {
 }
 
 /// One (coordinate, odd slot) pair of a ``SlotOrder``: its position u ∈ [1, 2] in any binade of the scale, the
-/// coordinate, the slot and o (whether the boundary lies in the next binade of magnitudes).
+/// coordinate, and packed: the slot (bits 0–10), o (bit 11: whether the boundary lies in the next binade of
+/// magnitudes) and the coordinate's exponent group (bits 12–31), so that `packed >> 11` indexes the per-binade
+/// tables of (exponent group, o).
 struct SlotEntry {
     var u: Double
     var k: UInt32
-    var slot: UInt16
-    var o: UInt8
+    var packed: UInt32
 }
 
 /// The magnitudes of one side of a problem (ρ = |a/c| or σ = |b/d|, non-zero) split as 2^e·f, and the order of
@@ -190,13 +203,20 @@ struct SlotEntry {
 /// order depends only on the magnitudes and the precision, so one order serves a bounded format and the F_p of
 /// the same precision (``with(_:)``).
 ///
-/// Complexity: building O(m·2^(p−1)) plus one bucket sort of that many keys; each binade's events then cost
-/// O(m·2^(p−1)) for the scan (one table lookup per pair) plus O(s) for its s irregular breakpoints (bucket sort).
+/// Whether a pair is a breakpoint in a binade κ, and the value reached, depend on the pattern of the magnitude
+/// binade κ + e_k + o only, so per binade they are tabulated by (exponent group e_k − e_min, o): O(number of
+/// distinct exponents) work, then one branch-free pass over the pairs.
+///
+/// Complexity: building O(m·2^(p−1)) plus one bucket sort of that many keys; each binade's breakpoints then cost
+/// one pass over the m·2^(p−1) pairs plus O(s log s) for its s irregular (subnormal) breakpoints.
 struct SlotOrder: Sendable {
     private(set) var lattice: BoundaryLattice
     /// Exponent and significand of each magnitude.
     let e: [Int32]
     let f: [Double]
+    /// The least exponent, and the coordinates of each exponent group (e − eMin), in increasing order.
+    let eMin: Int
+    let groups: [[UInt32]]
     /// The odd-slot pairs sorted by (u, coordinate).
     let entries: [SlotEntry]
 
@@ -210,7 +230,11 @@ struct SlotOrder: Sendable {
             e[i] = Int32(r.exponent)
             f[i] = r.significand
         }
-        self.e = e; self.f = f
+        let lo = Int(e.min()!), hi = Int(e.max()!)
+        self.e = e; self.f = f; eMin = lo
+        var groups = [[UInt32]](repeating: [], count: hi - lo + 1)
+        for i in 0..<magnitudes.count { groups[Int(e[i]) - lo].append(UInt32(i)) }
+        self.groups = groups
         // One entry per (coordinate, odd slot); index = k·half + j encodes both, and orders ties by coordinate.
         var sorter = BreakpointSorter()
         sorter.entries.reserveCapacity(magnitudes.count * half)
@@ -226,7 +250,9 @@ struct SlotOrder: Sendable {
         sorter.sort(binade: 0)
         entries = sorter.entries.map { entry in
             let i = Int(entry.index) / half, j = Int(entry.index) % half
-            return SlotEntry(u: entry.key, k: UInt32(i), slot: UInt16(2 * j + 1), o: t[2 * j + 1] >= f[i] ? 0 : 1)
+            let o: UInt32 = t[2 * j + 1] >= f[i] ? 0 : 1
+            let group = UInt32(Int(e[i]) - lo)
+            return SlotEntry(u: entry.key, k: UInt32(i), packed: UInt32(2 * j + 1) | o << 11 | group << 12)
         }
     }
 
@@ -238,36 +264,57 @@ struct SlotOrder: Sendable {
         return s
     }
 
-    /// The sorted breakpoints of the binade [2^κ, 2^(κ+1)) of the scale.
+    /// The breakpoints of the binade [2^κ, 2^(κ+1)) of the scale, in two sorted parts.
     ///
-    /// The scan is branch-free: every pair is written to the output and the write position advances by the
-    /// pair's activity flag (a coordinate with no boundary in that binade points to an all-inactive row).
-    func events(binade kappa: Int) -> BinadeEvents {
-        let m = e.count
+    /// The scan of the odd slots is branch-free: every pair is written to the output and the write position
+    /// advances by the pair's activity flag (a group with no boundary in that binade points to an all-inactive
+    /// row). `scratch` (single-threaded callers) lends its buffers.
+    func plan(binade kappa: Int, scratch: PlanScratch? = nil) -> BinadePlan {
         let lat = lattice
         let slots = lat.slots
         let scaleKappa = powerOfTwo(kappa)
         let noneRow = lat.activeFlags.count / slots - 1   // the all-inactive pattern
-        // Per coordinate and o: the row of its magnitude binade's pattern and 2^E; irregular breakpoints on the
-        // side, collected in coordinate order and bucket-sorted by (u, position), i.e. by (u, coordinate).
-        var row = [Int32](repeating: 0, count: 2 * m)
-        var scale = [Double](repeating: 0, count: 2 * m)
-        var irregular = BreakpointSorter()
-        var irregularK: [UInt32] = [], irregularValue: [Double] = []
-        for i in 0..<m {
+        // Per (exponent group, o): the row of its magnitude binade's pattern and 2^E; irregular breakpoints on
+        // the side, bucket-sorted by (u, position) with positions in coordinate order, i.e. by (u, coordinate).
+        let gcount = groups.count
+        var row = [Int32](repeating: 0, count: 2 * gcount)
+        var scale = [Double](repeating: 0, count: 2 * gcount)
+        // Local copies of the scratch buffers (class properties would pay an exclusivity check per access).
+        var sorter = BreakpointSorter(), irregularK: [UInt32] = [], irregularValue: [Double] = []
+        if let scratch {
+            swap(&sorter, &scratch.sorter); swap(&irregularK, &scratch.irregularK)
+            swap(&irregularValue, &scratch.irregularValue)
+            sorter.removeAll(); irregularK.removeAll(keepingCapacity: true)
+            irregularValue.removeAll(keepingCapacity: true)
+        }
+        var irregularPattern = [Int32](repeating: 0, count: 2 * gcount)   // pattern id if it has irregular slots
+        var anyIrregular = false
+        for g in 0..<gcount {
             for oo in 0..<2 {
-                let ee = kappa &+ Int(e[i]) &+ oo
+                let ee = kappa &+ eMin &+ g &+ oo
                 let id = Int(lat.pattern(ee))
-                row[2 &* i &+ oo] = Int32((id < 0 ? noneRow : id) &* slots)
+                row[2 &* g &+ oo] = Int32((id < 0 ? noneRow : id) &* slots)
                 guard id >= 0 else { continue }
-                let sc = powerOfTwo(ee)
-                scale[2 &* i &+ oo] = sc
-                if id > 0 {
+                scale[2 &* g &+ oo] = powerOfTwo(ee)
+                if id > 0 && !lat.irregular[id].isEmpty && !groups[g].isEmpty {
+                    irregularPattern[2 &* g &+ oo] = Int32(id)
+                    anyIrregular = true
+                }
+            }
+        }
+        if anyIrregular {
+            // In coordinate order (ties in u are then ordered by coordinate by the stable position index).
+            for i in 0..<e.count {
+                let g = Int(e[i]) &- eMin
+                for oo in 0..<2 {
+                    let id = Int(irregularPattern[2 &* g &+ oo])
+                    guard id > 0 else { continue }
+                    let fi = f[i], sc = scale[2 &* g &+ oo]
                     for s in lat.irregular[id] {
                         let ti = lat.t[s]
-                        guard (oo == 0) == (ti >= f[i]) else { continue }
-                        let q = ti / f[i]
-                        irregular.append(oo == 0 ? q : 2 * q, UInt32(irregularK.count))
+                        guard (oo == 0) == (ti >= fi) else { continue }
+                        let q = ti / fi
+                        sorter.append(oo == 0 ? q : 2 * q, UInt32(irregularK.count))
                         irregularK.append(UInt32(i))
                         irregularValue.append(lat.above[id &* slots &+ s] * sc)
                     }
@@ -275,9 +322,9 @@ struct SlotOrder: Sendable {
             }
         }
         let n = entries.count
-        let irregularCount = irregular.entries.count
-        // The odd-slot breakpoints, straight into the output when there is nothing to merge.
-        let regular = BinadeEvents(capacity: n)
+        // The odd-slot breakpoints, filtered without branches.
+        let regular = scratch?.regular.flatMap { $0.capacity >= n ? $0 : nil } ?? BinadeEvents(capacity: n)
+        scratch?.regular = regular
         var count = 0
         entries.withUnsafeBufferPointer { entries in
         row.withUnsafeBufferPointer { row in
@@ -287,8 +334,8 @@ struct SlotOrder: Sendable {
             let key = regular.key, index = regular.index, value = regular.value
             for x in 0..<n {
                 let entry = entries[x]
-                let w = 2 &* Int(entry.k) &+ Int(entry.o)
-                let cell = Int(row[w]) &+ Int(entry.slot)
+                let w = Int(entry.packed >> 11)
+                let cell = Int(row[w]) &+ Int(entry.packed & 0x7FF)
                 key[count] = entry.u * scaleKappa
                 index[count] = entry.k
                 value[count] = above[cell] * scale[w]
@@ -296,31 +343,79 @@ struct SlotOrder: Sendable {
             }
         }}}}}
         regular.setCount(count)
-        if irregularCount == 0 { return regular }
-        if irregularCount > 1 { irregular.sort(binade: 0) }
-        // Merge by (key, coordinate).
-        let out = BinadeEvents(capacity: count + irregularCount)
-        irregular.entries.withUnsafeBufferPointer { irr in
-        irregularK.withUnsafeBufferPointer { irrK in
-        irregularValue.withUnsafeBufferPointer { irrV in
-            var i = 0, j = 0
-            while i < count || j < irregularCount {
-                let takeIrregular: Bool
-                if j == irregularCount { takeIrregular = false } else if i == count { takeIrregular = true } else {
-                    let rk = irr[j].key * scaleKappa
-                    takeIrregular = rk < regular.key[i] || (rk == regular.key[i] && irrK[Int(irr[j].index)] < regular.index[i])
-                }
-                if takeIrregular {
-                    out.append(irr[j].key * scaleKappa, irrK[Int(irr[j].index)], irrV[Int(irr[j].index)])
-                    j &+= 1
-                } else {
-                    out.append(regular.key[i], regular.index[i], regular.value[i])
-                    i &+= 1
-                }
+        // The irregular ones, sorted, each with the number of regular breakpoints that precede it by
+        // (key, coordinate) (a galloping search from the previous position: they come in increasing order).
+        let r = sorter.entries.count
+        if r > 1 { sorter.sort(binade: 0) }
+        var iKey = [Double](repeating: 0, count: r), iIndex = [UInt32](repeating: 0, count: r)
+        var iValue = [Double](repeating: 0, count: r), insert = [Int](repeating: 0, count: r)
+        var lo = 0
+        let rk = regular.key, ri = regular.index
+        for t in 0..<r {
+            let en = sorter.entries[t]
+            let k = en.key * scaleKappa, ci = irregularK[Int(en.index)]
+            iKey[t] = k; iIndex[t] = ci; iValue[t] = irregularValue[Int(en.index)]
+            @inline(__always) func before(_ x: Int) -> Bool { rk[x] < k || (rk[x] == k && ri[x] < ci) }
+            var step = 1, hi = lo
+            while hi < count && before(hi) { lo = hi + 1; hi += step; step <<= 1 }
+            hi = Swift.min(hi, count)
+            while lo < hi {
+                let mid = (lo + hi) >> 1
+                if before(mid) { lo = mid + 1 } else { hi = mid }
             }
-        }}}
+            insert[t] = lo
+        }
+        if let scratch {
+            swap(&sorter, &scratch.sorter); swap(&irregularK, &scratch.irregularK)
+            swap(&irregularValue, &scratch.irregularValue)
+        }
+        return BinadePlan(regular: regular, irregularKey: iKey, irregularIndex: iIndex, irregularValue: iValue,
+                          insertAt: insert)
+    }
+
+    /// The sorted breakpoints of the binade [2^κ, 2^(κ+1)) of the scale, in one buffer of its own.
+    func events(binade kappa: Int) -> BinadeEvents {
+        let p = plan(binade: kappa)
+        let r = p.irregularKey.count
+        if r == 0 { return p.regular }
+        let total = p.regular.count + r
+        let out = BinadeEvents(capacity: total)
+        var from = 0, to = 0
+        for t in 0...r {
+            let end = t < r ? p.insertAt[t] : p.regular.count
+            let chunk = end - from
+            if chunk > 0 {
+                (out.key + to).update(from: p.regular.key + from, count: chunk)
+                (out.index + to).update(from: p.regular.index + from, count: chunk)
+                (out.value + to).update(from: p.regular.value + from, count: chunk)
+                to += chunk; from = end
+            }
+            if t < r {
+                out.key[to] = p.irregularKey[t]; out.index[to] = p.irregularIndex[t]; out.value[to] = p.irregularValue[t]
+                to += 1
+            }
+        }
+        out.setCount(total)
         return out
     }
+}
+
+/// Buffers that ``SlotOrder/plan(binade:scratch:)`` reuses from one binade to the next (one thread only).
+final class PlanScratch: @unchecked Sendable {
+    var regular: BinadeEvents?
+    var sorter = BreakpointSorter()
+    var irregularK: [UInt32] = []
+    var irregularValue: [Double] = []
+}
+
+/// The breakpoints of one binade in two sorted parts: the odd-slot ones and the few irregular ones, with the
+/// position in the first part before which each irregular one goes.
+struct BinadePlan {
+    let regular: BinadeEvents
+    let irregularKey: [Double]
+    let irregularIndex: [UInt32]
+    let irregularValue: [Double]
+    let insertAt: [Int]
 }
 
 /// The slot orders of one problem's two sides, shared between the attempt on F_p and the sweep on the bounded
@@ -359,3 +454,22 @@ extension BoundaryLattice {
 }
 
 import Synchronization
+
+extension BinadePlan {
+    /// The number of breakpoints.
+    var count: Int { regular.count + irregularKey.count }
+
+    /// Calls `body(key, coordinate, value)` for every breakpoint in sorted order, without building one merged
+    /// buffer.
+    @inline(__always)
+    func forEachEvent(_ body: (Double, UInt32, Double) -> Void) {
+        let r = irregularKey.count
+        let key = regular.key, index = regular.index, value = regular.value
+        var from = 0
+        for t in 0...r {
+            let end = t < r ? insertAt[t] : regular.count
+            while from < end { body(key[from], index[from], value[from]); from &+= 1 }
+            if t < r { body(irregularKey[t], irregularIndex[t], irregularValue[t]) }
+        }
+    }
+}

@@ -111,30 +111,40 @@ extension RankOne {
             let p = prepared.flatMap { $0.binade == binades[0] ? $0 : nil } ?? sweep.prepare(binade: binades[0])
             results = [sweep.sweepAll(p, response: response, split: true, parallel: parallel)]
         } else if binades.count > 1 {
-            let (bounds, scale) = prune ? sweep.lowerBounds(binades, response: response)
+            let (coarse, scale) = prune ? sweep.lowerBounds(binades, response: response, subdivisions: 1)
                 : ([Double](repeating: -.infinity, count: binades.count), 0)
             let margin = 1e-9 * scale
+            // A binade that the coarse bound does not rule out gets a finer one before it is swept.
+            func ruledOut(_ i: Int, _ upper: Double) -> Bool {
+                guard prune else { return false }
+                if coarse[i] > upper + margin { return true }
+                let fine = sweep.lowerBounds([binades[i]], response: response, subdivisions: 8).bounds[0]
+                return fine > upper + margin
+            }
             // Most promising first: lowest bound, then nearest the binade where max|x̂| reaches the top binade.
             let top = grid(sweep).maxFinite.isFinite ? Int((grid(sweep).maxFinite / (sweep.rho.max() ?? 1)).exponent) - 1 : 0
             let order = binades.indices.sorted {
-                bounds[$0] != bounds[$1] ? bounds[$0] < bounds[$1]
+                coarse[$0] != coarse[$1] ? coarse[$0] < coarse[$1]
                     : (abs(binades[$0] - top), $0) < (abs(binades[$1] - top), $1)
             }
             var upper = 0.0   // the objective of x̂ = 0
             if parallel {
                 let first = order[0]
-                results[first] = sweep.sweepAll(sweep.prepare(binade: binades[first]), response: response, split: false, parallel: false)
+                results[first] = sweep.sweepAll(sweep.prepare(binade: binades[first]), response: response,
+                                                split: false, parallel: false)
                 if results[first].binade != nil { upper = Swift.min(upper, results[first].objective) }
-                let rest = order.dropFirst().filter { bounds[$0] <= upper + margin }
+                let rest = order.dropFirst().filter { !ruledOut($0, upper) }
                 pruned = binades.count - 1 - rest.count
                 let swept = parallelMap(rest.count) { t in
-                    sweep.sweepAll(sweep.prepare(binade: binades[rest[t]]), response: response, split: false, parallel: false)
+                    sweep.sweepAll(sweep.prepare(binade: binades[rest[t]]), response: response, split: false,
+                                   parallel: false, upper: prune ? upper : 0, margin: margin)
                 }
                 for (t, i) in rest.enumerated() { results[i] = swept[t] }
             } else {
                 for i in order {
-                    if bounds[i] > upper + margin { pruned += 1; continue }
-                    let r = sweep.sweepAll(sweep.prepare(binade: binades[i]), response: response, split: false, parallel: false)
+                    if ruledOut(i, upper) { pruned += 1; continue }
+                    let r = sweep.sweepAll(sweep.prepare(binade: binades[i]), response: response, split: false,
+                                           parallel: false, upper: prune ? upper : 0, margin: margin)
                     results[i] = r
                     if r.binade != nil { upper = Swift.min(upper, r.objective) }
                 }

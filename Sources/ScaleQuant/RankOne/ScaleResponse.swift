@@ -18,11 +18,9 @@ protocol ScaleResponse: Sendable {
     var energy: Double { get }
     /// Table entries built so far (a statistic; 0 if there are no tables).
     var tableEntries: Int { get }
-    /// Σ d_j s_j² over the j with ŷ_j = 0 for every μ ≤ `muAtMost` (for lower bounds; 0 if y is not rounded).
-    func zeroEnergy(muAtMost: Double) -> Double
-    /// Over the j with ŷ_j saturated for every μ ≥ `muAtLeast`: Σ d_j s_j² and the weighted spread
-    /// Σ d_j (s_j − s̄)², s̄ their d-weighted mean (for lower bounds; 0 if y is not rounded).
-    func saturatedSpread(muAtLeast: Double) -> (energy: Double, spread: Double)
+    /// A lower bound on min_t Σ d (s − t ŷ)² over ŷ = Q(μ s), μ ∈ [muLo, muHi] (``WindowBound``; 0 if y is not
+    /// rounded).
+    func distanceBound(muLo: Double, muHi: Double) -> Double
 }
 
 /// The response of an unrounded y (the "keep y exact" variant of left-to-right butterfly quantization):
@@ -39,10 +37,8 @@ struct ExactResponse: ScaleResponse {
     func logMagnitude(mu: Double) -> Double { 0 }
     /// No tables.
     var tableEntries: Int { 0 }
-    /// y is not rounded: nothing is ever flushed.
-    func zeroEnergy(muAtMost: Double) -> Double { 0 }
-    /// y is not rounded: nothing ever saturates.
-    func saturatedSpread(muAtLeast: Double) -> (energy: Double, spread: Double) { (0, 0) }
+    /// y is not rounded: ŷ = μs lies on the line of s.
+    func distanceBound(muLo: Double, muHi: Double) -> Double { 0 }
 }
 
 /// The response of y rounded to a grid: A and B are piecewise constant in μ with a breakpoint wherever some
@@ -75,9 +71,8 @@ final class GridResponse<G: NumberGrid>: ScaleResponse, @unchecked Sendable {
     private let regularCheck: (lower: Double, upper: Double)?
     private let sigmaMin: Double, sigmaMax: Double
     private let lazy: Bool
-    /// Σ d s², the largest finite value and the first and last rounding boundaries of the grid (lower bounds).
+    /// Σ d s².
     let energy: Double
-    private let firstBoundary: Double, lastBoundary: Double, maxValue: Double
     /// The slot order of σ, if the grid is a float format.
     private let order: SlotOrder?
 
@@ -90,6 +85,10 @@ final class GridResponse<G: NumberGrid>: ScaleResponse, @unchecked Sendable {
     }
     /// `tables[t]` (nil until built), as raw storage so that the evaluation loop does no reference counting.
     private let tables: UnsafeMutablePointer<Table?>
+    /// A buffer reused by lazy instances for the breakpoints of each new table.
+    private let scratch = LazyBox<PlanScratch>()
+    /// Window bounds of σ (built on first use, from one thread).
+    private let bound = LazyBox<WindowBound>()
     /// Breakpoints tabulated so far (a statistic).
     private(set) var tableEntries = 0
 
@@ -103,12 +102,9 @@ final class GridResponse<G: NumberGrid>: ScaleResponse, @unchecked Sendable {
         for j in 0..<sigma.count { e.add(weight[j] * sigma[j] * sigma[j]) }
         energy = e.value
         let firstBoundary = grid.smallestPositive / 2
-        self.firstBoundary = firstBoundary
-        maxValue = grid.maxFinite
         zeroBelow = firstBoundary > 0 && sMax > 0 ? firstBoundary / sMax : 0
         if grid.maxFinite.isFinite && sMin > 0 {
             let lastBoundary = grid.nextDown(grid.maxFinite) / 2 + grid.maxFinite / 2
-            self.lastBoundary = lastBoundary
             saturatedAbove = lastBoundary / sMin
             var sa = CompensatedSum(), sb = CompensatedSum()
             for j in 0..<sigma.count {
@@ -117,7 +113,6 @@ final class GridResponse<G: NumberGrid>: ScaleResponse, @unchecked Sendable {
             }
             saturated = (sa.value, sb.value)
         } else {
-            lastBoundary = .infinity
             saturatedAbove = .infinity
             saturated = (0, 0)
         }
@@ -185,8 +180,33 @@ final class GridResponse<G: NumberGrid>: ScaleResponse, @unchecked Sendable {
             sa.add(weight[k] * s * g)
             sb.add(weight[k] * g * g)
         }
-        let events = order?.events(binade: j)
-            ?? ScaleSweep<G>.sortedEvents(grid, sigma, binade: j, start: current)
+        if let order {
+            // Breakpoints straight from the slot order (no merged buffer; lazy instances reuse one scratch).
+            if lazy && scratch.value == nil { scratch.value = PlanScratch() }
+            let plan = order.plan(binade: j, scratch: lazy ? scratch.value : nil)
+            let capacity = plan.count
+            let keys = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(capacity, 1))
+            let av = UnsafeMutablePointer<Double>.allocate(capacity: capacity + 1)
+            let bv = UnsafeMutablePointer<Double>.allocate(capacity: capacity + 1)
+            av[0] = sa.value; bv[0] = sb.value
+            var i = 0
+            sigma.withUnsafeBufferPointer { sigma in
+            weight.withUnsafeBufferPointer { weight in
+            current.withUnsafeMutableBufferPointer { current in
+                plan.forEachEvent { key, index, g2 in
+                    let k = Int(index), g = current[k]
+                    assert(g2 == grid.nextUp(g), "slot breakpoints disagree with the grid")
+                    current[k] = g2
+                    sa.add(weight[k] * sigma[k] * (g2 - g))
+                    sb.add(weight[k] * (g2 * g2 - g * g))
+                    keys[i] = key
+                    i &+= 1
+                    av[i] = sa.value; bv[i] = sb.value
+                }
+            }}}
+            return Table(keys: keys, a: av, b: bv, count: i)
+        }
+        let events = ScaleSweep<G>.sortedEvents(grid, sigma, binade: j, start: current)
         let count = events.count
         let keys = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(count, 1))
         let av = UnsafeMutablePointer<Double>.allocate(capacity: count + 1)
@@ -194,7 +214,6 @@ final class GridResponse<G: NumberGrid>: ScaleResponse, @unchecked Sendable {
         av[0] = sa.value; bv[0] = sb.value
         for i in 0..<count {
             let k = Int(events.index[i]), g = current[k], g2 = events.value[i]
-            assert(g2 == grid.nextUp(g), "slot breakpoints disagree with the grid")
             current[k] = g2
             sa.add(weight[k] * sigma[k] * (g2 - g))
             sb.add(weight[k] * (g2 * g2 - g * g))
@@ -226,27 +245,9 @@ final class GridResponse<G: NumberGrid>: ScaleResponse, @unchecked Sendable {
         return lo * sigmaMin >= r.lower && 2 * lo * sigmaMax <= r.upper
     }
 
-    func zeroEnergy(muAtMost mu: Double) -> Double {
-        guard firstBoundary > 0 else { return 0 }
-        var e = 0.0
-        for j in 0..<sigma.count where mu * sigma[j] < firstBoundary { e += weight[j] * sigma[j] * sigma[j] }
-        return e
-    }
-
-    func saturatedSpread(muAtLeast mu: Double) -> (energy: Double, spread: Double) {
-        guard lastBoundary.isFinite else { return (0, 0) }
-        var w = 0.0, ws = 0.0, e = 0.0
-        for j in 0..<sigma.count where mu * sigma[j] > lastBoundary {
-            w += weight[j]; ws += weight[j] * sigma[j]; e += weight[j] * sigma[j] * sigma[j]
-        }
-        guard w > 0 else { return (0, 0) }
-        let mean = ws / w
-        var spread = 0.0
-        for j in 0..<sigma.count where mu * sigma[j] > lastBoundary {
-            let dv = sigma[j] - mean
-            spread += weight[j] * dv * dv
-        }
-        return (e, spread)
+    func distanceBound(muLo: Double, muHi: Double) -> Double {
+        if bound.value == nil { bound.value = WindowBound(rho: sigma, weight: weight, grid: grid) }
+        return bound.value!.distance(muLo, muHi)
     }
 
     @inline(__always)

@@ -1,3 +1,23 @@
+/// A value computed on first use (single-threaded use only).
+final class LazyBox<T>: @unchecked Sendable {
+    var value: T?
+}
+
+/// 2^(i/n), exact for i = 0 and i = n.
+func exp2Fraction(_ i: Int, _ n: Int) -> Double {
+    if i == 0 { return 1 }
+    if i == n { return 2 }
+    return exp2Double(Double(i) / Double(n))
+}
+
+#if canImport(Glibc)
+import Glibc
+private func exp2Double(_ x: Double) -> Double { Glibc.exp2(x) }
+#elseif canImport(Darwin)
+import Darwin
+private func exp2Double(_ x: Double) -> Double { Darwin.exp2(x) }
+#endif
+
 /// The exact sweep over the scaling parameter λ of the x side of a (weighted) rank-one problem
 /// (science §2; Gribonval, Mary, Riccietti 2023, hal-04125381, Algorithm 5.1, made incremental).
 ///
@@ -24,7 +44,22 @@ struct ScaleSweep<G: NumberGrid> {
 
     init(grid: G, rho: [Double], weight: [Double], order: SlotOrder? = nil) {
         self.grid = grid; self.rho = rho; self.weight = weight; self.order = order
+        var e = 0.0
+        for k in 0..<rho.count { e += weight[k] * rho[k] * rho[k] }
+        energyX = e
     }
+
+    /// E_x = Σ c ρ².
+    let energyX: Double
+
+    /// The window bounds of ρ (built on first use; used from one thread before any parallel region).
+    var windowBound: WindowBound {
+        if let b = boundBox.value { return b }
+        let b = WindowBound(rho: rho, weight: weight, grid: grid)
+        boundBox.value = b
+        return b
+    }
+    private let boundBox = LazyBox<WindowBound>()
 
     /// The best state found: its binade, its position in that binade's sorted breakpoints, and its objective.
     struct Best {
@@ -80,56 +115,36 @@ struct ScaleSweep<G: NumberGrid> {
 
     /// Lower bounds on the objective of every state of each binade of λ (in `binades`), for pruning.
     ///
-    /// Write r = a/c, s = b/d (ρ = |r|, σ = |s|), E_x = Σ c ρ², E_y = Σ d σ². The objective of a pair is
-    /// F = err − E_x·E_y with err = Σ_{k,j} c_k d_j (r_k s_j − x̂_k ŷ_j)² ≥ 0. Over λ ∈ [2^κ, 2^(κ+1)):
-    /// - Z = {k : 2^(κ+1)·ρ_k ≤ β₀} (β₀ the first rounding boundary) have x̂_k = 0 throughout, so their rows
-    ///   contribute c_k ρ_k² E_y each;
-    /// - T = {k : 2^κ·ρ_k > β_last} saturate throughout (x̂_k = ±M), and Σ_{k∈T} c_k Σ_j d_j (ρ_k s_j − M ŷ_j)²
-    ///   ≥ E_y·V_T with V_T = Σ_T c (ρ − ρ̄)² (for each j, the best common value M ŷ_j is the weighted mean);
-    /// - μ = S/N is a c x̂²-weighted mean of the ratios ρ_k/x̂_k over x̂_k ≠ 0, and z/Q(z) ∈ [1/2, 3/2] for any
-    ///   grid and z ≥ β₀ below saturation (z/M ≤ 2^(κ+1)ρ_max/M above), so μ ∈ [2^−(κ+2), max(3·2^−(κ+1),
-    ///   ρ_max/M)] (widened by 2^−40 for the rounding of S/N). With that range, the j that are 0 (resp. saturated)
-    ///   for every such μ give Y_Z (resp. Y_T, W_T) in the same way on the y side.
-    /// Rows in Z and T and, among the other rows, the columns that are 0 are disjoint parts of err, so
-    ///   err ≥ E_y(X_Z + V_T) + (E_x − X_Z − X_T)·Y_Z  and symmetrically  err ≥ E_x(Y_Z + W_T) + (E_y − Y_Z − Y_T)·X_Z.
-    /// A binade where every x̂ is 0 has no state (bound +∞). For F_p nothing is flushed or saturated and the bound
-    /// is −E_x·E_y (no pruning).
+    /// Write ρ = |a/c|, σ = |b/d|, E_x = Σ c ρ², E_y = Σ d σ². The objective of a state x̂ (with its best ŷ) is
+    /// F = err − E_x·E_y, err = Σ_{k,j} c_k d_j (ρ_k σ_j − x̂_k ŷ_j)² ≥ 0, and with μ = S/N, ŷ = Q(μσ):
+    ///   err = E_y·D_x + (S²/N)·Σ_j d_j (σ_j − ŷ_j/μ)² ≥ E_y·D_x + (E_x − D_x)·D_y,
+    /// D_x = E_x − S²/N = min_t Σ c (ρ − t x̂)² and D_y = min_t Σ d (σ − t ŷ)² (the squared distances of ρ and σ
+    /// to the lines of x̂ and ŷ). Since D_y ≤ E_y this is ≥ E_x·L_y + L_x·(E_y − L_y) for any lower bounds
+    /// L_x ≤ D_x, L_y ≤ D_y. ``WindowBound`` gives L_x over a window of λ and the range of μ there, and the
+    /// response gives L_y over that range of μ (0 when y is not rounded). A binade's bound is the least over
+    /// `subdivisions` equal windows of its λ (in log scale, each widened by 2^−40 so that states at a window's
+    /// edge are covered); +∞ where every x̂ is 0 (no state).
     ///
     /// - Returns: the bounds (objective units) and E_x·E_y (the scale for the pruning margin).
-    /// - Complexity: O((m + n)·b) for b binades.
-    func lowerBounds(_ binades: [Int], response: some ScaleResponse) -> (bounds: [Double], scale: Double) {
-        var ex = 0.0
-        for k in 0..<rho.count { ex += weight[k] * rho[k] * rho[k] }
-        let ey = response.energy
-        let first = grid.smallestPositive / 2
-        let m = grid.maxFinite
-        let last = m.isFinite ? grid.nextDown(m) / 2 + m / 2 : Double.infinity
-        let rhoMax = rho.max() ?? 0
+    /// - Complexity: O(b·s·(log m + log n)) for b binades and s subdivisions, after O(m log m + n log n) setup.
+    func lowerBounds(_ binades: [Int], response: some ScaleResponse, subdivisions: Int) -> (bounds: [Double], scale: Double) {
+        let xb = windowBound
+        let ex = xb.energy, ey = response.energy
         var out: [Double] = []
         for kappa in binades {
-            let l1 = Double(sign: .plus, exponent: kappa, significand: 1), l2 = 2 * l1
-            var xz = 0.0, w = 0.0, ws = 0.0, xt = 0.0, zeroCount = 0
-            for k in 0..<rho.count {
-                let r = rho[k]
-                if l2 * r <= first { xz += weight[k] * r * r; zeroCount += 1 }
-                else if l1 * r > last { w += weight[k]; ws += weight[k] * r; xt += weight[k] * r * r }
+            let l1 = Double(sign: .plus, exponent: kappa, significand: 1)
+            var least = Double.infinity
+            for i in 0..<subdivisions {
+                let la = l1 * exp2Fraction(i, subdivisions) * (1 - 0x1p-40)
+                let lb = l1 * exp2Fraction(i + 1, subdivisions) * (1 + 0x1p-40)
+                guard let mu = xb.muRange(la, lb) else { continue }
+                let lx = xb.distance(la, lb)
+                let ly = Swift.min(ey, response.distanceBound(muLo: mu.lo, muHi: mu.hi))
+                let err = ex * ly + Swift.min(lx, ex) * (ey - ly)
+                least = Swift.min(least, err)
+                if least <= 0 { break }
             }
-            if zeroCount == rho.count { out.append(.infinity); continue }
-            var vt = 0.0
-            if w > 0 {
-                let mean = ws / w
-                for k in 0..<rho.count where !(l2 * rho[k] <= first) && l1 * rho[k] > last {
-                    let dv = rho[k] - mean
-                    vt += weight[k] * dv * dv
-                }
-            }
-            let muHi = Swift.max(1.5 / l1, m.isFinite ? rhoMax / m : 0) * (1 + 0x1p-40)
-            let muLo = 0.5 / l2 * (1 - 0x1p-40)
-            let yz = response.zeroEnergy(muAtMost: muHi)
-            let (yt, wt) = response.saturatedSpread(muAtLeast: muLo)
-            let b1 = ey * (xz + vt) + Swift.max(0, ex - xz - xt) * yz
-            let b2 = ex * (yz + wt) + Swift.max(0, ey - yz - yt) * xz
-            out.append(Swift.max(b1, b2) - ex * ey)
+            out.append(least - ex * ey)
         }
         return (out, ex * ey)
     }
@@ -204,7 +219,17 @@ struct ScaleSweep<G: NumberGrid> {
 
     /// Evaluates the states `t ∈ range` of a prepared binade (state t: after the first t breakpoints) and
     /// returns the best (objective relative to x̂ = 0, i.e. 0 if nothing beats it).
-    func sweep<R: ScaleResponse>(_ p: PreparedBinade, states range: Range<Int>, response: R) -> Best {
+    ///
+    /// `upper` (an objective reached elsewhere, 0 if none) and `margin` let the sweep skip the y lookup of states
+    /// that cannot matter. For a state with sums S, N: −2S·A + N·B = N·Σ_j d_j (ŷ_j − μσ_j)² − E_y·S²/N ≥
+    /// −E_y·S²/N (μ = S/N), a bound from the x side alone. A state whose bound exceeds the current best of the
+    /// binade by more than its tie tolerance plus 10⁻¹² E_x E_y (the rounding of the computed objective) would
+    /// be rejected anyway; one whose bound exceeds `upper` + 2·margin is worse than `upper` by more than the
+    /// pruning margin, and such states change neither the binade's answer when it can matter (its best is then
+    /// within `margin` of `upper`, and they are farther than `margin` above it: see `runSweep` for why far states
+    /// never affect the fold) nor anything when it cannot.
+    func sweep<R: ScaleResponse>(_ p: PreparedBinade, states range: Range<Int>, response: R, upper: Double = 0,
+                                 margin: Double = 0) -> Best {
         var (g, s, n) = p.start
         if range.lowerBound > 0 {
             // Replay the earlier breakpoints without evaluating, then recompute the sums exactly.
@@ -240,6 +265,8 @@ struct ScaleSweep<G: NumberGrid> {
         let first = range.lowerBound, last = range.upperBound - 1
         var sc = CompensatedSum(), nc = CompensatedSum()
         sc.add(s); nc.add(n)
+        let ey = response.energy
+        let delta = 1e-12 * energyX * ey, far = upper + 2 * margin
         if first < last {
             let index = p.events.index, value = p.events.value
             rho.withUnsafeBufferPointer { rho in
@@ -254,6 +281,8 @@ struct ScaleSweep<G: NumberGrid> {
                                 sc.add(wi * rho[i] * (new - old))
                                 nc.add(wi * (new * new - old * old))
                                 let s = sc.value, n = nc.value
+                                // Skip states that the x side alone rules out (see above).
+                                if ey * s * s < -Swift.min(bestF + tie + delta, far) * n { continue }
                                 let mu = s / n
                                 let (a, b) = response.evaluate(mu, hint: &hint)
                                 let f = -2 * s * a + n * b
@@ -280,9 +309,12 @@ struct ScaleSweep<G: NumberGrid> {
 
     /// Evaluates every state of a prepared binade; with `split`, a large binade is cut in two halves (swept in
     /// parallel when `parallel`, one after the other otherwise: the same answer either way).
-    func sweepAll<R: ScaleResponse>(_ p: PreparedBinade, response: R, split: Bool, parallel: Bool) -> Best {
+    func sweepAll<R: ScaleResponse>(_ p: PreparedBinade, response: R, split: Bool, parallel: Bool,
+                                    upper: Double = 0, margin: Double = 0) -> Best {
         let states = p.events.count + 1
-        guard split, states > 40_000 else { return sweep(p, states: 0..<states, response: response) }
+        guard split, states > 40_000 else {
+            return sweep(p, states: 0..<states, response: response, upper: upper, margin: margin)
+        }
         // The second half first replays the first half's steps (cheap), so it gets slightly fewer states.
         let h = states * 52 / 100
         let (b1, b2) = parallel

@@ -31,6 +31,7 @@ public enum RankOneError: Error, CustomStringConvertible, Equatable {
     /// The exact sweep would exceed its time or memory budget.
     case tooLarge(String)
 
+    /// A one-line message.
     public var description: String {
         switch self {
         case .empty(let n): return "\(n) is empty"

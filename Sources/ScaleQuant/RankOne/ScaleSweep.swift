@@ -29,10 +29,18 @@ private func exp2Double(_ x: Double) -> Double { Darwin.exp2(x) }
 ///
 /// Which binades: for a bounded grid, all from "every x̂_k is 0" to "every x̂_k saturates"; binades where both
 /// sides round as in F_p (``NumberGrid/regularRange``) repeat one another exactly (x̂ doubles, μ halves), so only
-/// one of them is visited. For F_p a single binade suffices.
+/// one of them is considered. For F_p a single binade suffices. Of the binades considered, those whose lower
+/// bound (``lowerBounds(_:response:subdivisions:)``) exceeds the best objective already found are skipped
+/// (`RankOne.runSweep`, which also proves that this never changes the answer), and inside a binade the y lookup
+/// is skipped for states that the x side alone rules out (``sweep(_:states:response:upper:margin:)``).
 ///
-/// Complexity: O(m·k) breakpoints for k per coordinate over the visited binades, each O(1) plus a lookup; a
-/// radix sort per binade; memory O(m·k) for one binade at a time.
+/// Breakpoints: for a float format they are read from the slot order of ρ (``SlotOrder``: one sort per problem,
+/// then one branch-free pass per binade); for other grids they are generated and bucket-sorted per binade
+/// (``sortedEvents(_:_:binade:start:)``). Both give the same keys, order and values.
+///
+/// Complexity: O(m·k) breakpoints for k per coordinate over the swept binades, each O(1) plus a lookup (a
+/// galloping search); one sort of m·2^(p−1) keys per problem (float formats) or a bucket sort per binade;
+/// bounds O(b·log m) for b binades; memory O(m·2^(p−1)) plus one binade's breakpoints at a time.
 struct ScaleSweep<G: NumberGrid> {
     let grid: G
     /// |r_k| and c_k for the non-zero r_k.

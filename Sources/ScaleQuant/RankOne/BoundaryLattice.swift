@@ -247,7 +247,7 @@ struct SlotOrder: Sendable {
                 sorter.append(ti >= fi ? q : 2 * q, UInt32(i * half + j))
             }
         }
-        sorter.sort(binade: 0)
+        sorter.sort(binade: 0, perBucket: 2)
         entries = sorter.entries.map { entry in
             let i = Int(entry.index) / half, j = Int(entry.index) % half
             let o: UInt32 = t[2 * j + 1] >= f[i] ? 0 : 1
@@ -435,6 +435,28 @@ final class SlotOrderCache: @unchecked Sendable {
         slot = .some(built)
         return built
     }
+}
+
+/// The permutation that sorts positive finite magnitudes ascending (ties by index), without comparisons
+/// between binades: coordinates are grouped by exponent, and each group is bucket-sorted on its mantissa.
+///
+/// Complexity: O(m + number of distinct exponents) expected.
+func ascendingOrder(_ v: [Double]) -> [Int] {
+    guard let lo = v.lazy.map({ Int($0.exponent) }).min(), let hi = v.lazy.map({ Int($0.exponent) }).max() else { return [] }
+    guard hi - lo < 4096 else { return v.indices.sorted { (v[$0], $0) < (v[$1], $1) } }
+    var groups = [[UInt32]](repeating: [], count: hi - lo + 1)
+    for (i, x) in v.enumerated() { groups[Int(x.exponent) - lo].append(UInt32(i)) }
+    var out: [Int] = []
+    out.reserveCapacity(v.count)
+    var sorter = BreakpointSorter()
+    for (g, members) in groups.enumerated() where !members.isEmpty {
+        if members.count == 1 { out.append(Int(members[0])); continue }
+        sorter.removeAll()
+        for i in members { sorter.append(v[Int(i)], i) }
+        sorter.sort(binade: lo + g, perBucket: 2)
+        for e in sorter.entries { out.append(Int(e.index)) }
+    }
+    return out
 }
 
 extension BoundaryLattice {

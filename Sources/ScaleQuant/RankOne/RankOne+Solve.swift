@@ -114,10 +114,13 @@ extension RankOne {
             let (coarse, scale) = prune ? sweep.lowerBounds(binades, response: response, subdivisions: 1)
                 : ([Double](repeating: -.infinity, count: binades.count), 0)
             let margin = 1e-9 * scale
-            // A binade that the coarse bound does not rule out gets a finer one before it is swept.
+            // A binade that the coarse bound does not rule out gets a finer one before it is swept (when the coarse
+            // bound is within a factor 2 of the best error so far; this choice affects speed, not the answer).
             func ruledOut(_ i: Int, _ upper: Double) -> Bool {
                 guard prune else { return false }
                 if coarse[i] > upper + margin { return true }
+                // The finer bound rarely gains much over the coarse one; only try it when that could be enough.
+                guard coarse[i] + scale >= 0.5 * (upper + scale) else { return false }
                 let fine = sweep.lowerBounds([binades[i]], response: response, subdivisions: 8).bounds[0]
                 return fine > upper + margin
             }

@@ -32,7 +32,7 @@ struct WindowBound {
     private let hasNormalRange: Bool
 
     init(rho unsorted: [Double], weight: [Double], grid: some NumberGrid) {
-        let order = unsorted.indices.sorted { unsorted[$0] < unsorted[$1] }
+        let order = ascendingOrder(unsorted)
         rho = order.map { unsorted[$0] }
         var pc = [0.0], pcr = [0.0], pcr2 = [0.0]
         var sc = CompensatedSum(), sr = CompensatedSum(), sr2 = CompensatedSum()

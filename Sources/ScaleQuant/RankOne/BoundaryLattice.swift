@@ -33,7 +33,7 @@ struct BoundaryLattice: Sendable {
     /// `above[id·slots + i]`: the grid value just above that boundary, divided by 2^E.
     let above: [Double]
     /// `active` as 0/1 bytes, followed by one all-zero row (the pattern of binades without boundaries): the
-    /// branch-free scan of ``SlotOrder/events(binade:)`` adds these flags to its write position.
+    /// branch-free scan of ``SlotOrder/plan(binade:scratch:)`` adds these flags to its write position.
     let activeFlags: [UInt8]
     /// Per pattern, its active slots that are not odd (the irregular slots), in increasing order.
     let irregular: [[Int]]

@@ -16,7 +16,7 @@ struct Breakpoint {
 /// Complexity: O(n) expected for keys spread over the binade, O(n log n) worst case. Memory: O(n).
 @usableFromInline
 struct BreakpointSorter {
-    /// The breakpoints; sorted by key after ``sort(binade:)``.
+    /// The breakpoints; sorted by key after ``sort(binade:perBucket:)``.
     @usableFromInline var entries: [Breakpoint] = []
     private var scratch: [Breakpoint] = []
     private var counts: [Int] = []

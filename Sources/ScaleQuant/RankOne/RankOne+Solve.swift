@@ -90,7 +90,7 @@ extension RankOne {
 
     /// Visits the binades of λ that matter and keeps the best state.
     ///
-    /// With several binades, each gets a lower bound on its objective (``ScaleSweep/lowerBounds(_:response:)``);
+    /// With several binades, each gets a lower bound on its objective (``ScaleSweep/lowerBounds(_:response:subdivisions:)``);
     /// they are visited in increasing order of that bound, and a binade whose bound exceeds the best objective
     /// found so far by more than 10⁻⁹·E_x·E_y is skipped. **Skipping never changes the answer**: every state of a
     /// skipped binade is worse than the final minimum m* by more than 10⁻⁹·E_x·E_y, while the fold below only lets

@@ -1,5 +1,5 @@
 /// Lower bounds on the rounding error of one side of a (weighted) rank-one problem over a window of its scale,
-/// for pruning the sweep (``ScaleSweep/lowerBounds(_:response:)``).
+/// for pruning the sweep (``ScaleSweep/lowerBounds(_:response:subdivisions:)``).
 ///
 /// One side is a vector of magnitudes ρ_k > 0 with weights c_k > 0 (x: ρ = |a/c|; y: σ = |b/d| with weights d),
 /// rounded as x̂_k = Q(λρ_k) on a grid G. Over a window λ ∈ [λa, λb], every state of the sweep has each x̂_k in

@@ -1,6 +1,9 @@
 import ScaleQuant
 
-/// Time to quantize a ≈1.46M-parameter MLP (784-1024-512-256-10, He init, seed 1) with each method.
+/// Time to quantize a ≈1.46M-parameter MLP (784-1024-512-256-10, He init, seed 1) with each method, a hash of
+/// each quantized network (to compare versions of the code bit for bit), and per-solve figures of the exact
+/// rank-one solver (``RankOneStatistics``): CPU time per solve, binades of the scale swept and pruned, states
+/// evaluated, y-table entries built, and how often the F_p shortcut was tried and succeeded.
 enum NetworkBenchmark {
     static let benchmark = Benchmark(
         name: "network",
@@ -22,18 +25,35 @@ enum NetworkBenchmark {
               + "format \(format); one run each; cd capped at \(sweeps) sweeps; relative = ||Phi - Phi_hat||_2 / ||Phi||_2")
         var options = CoordinateDescentOptions()
         options.maxSweeps = sweeps
-        var table = RowPrinter(["method", "seconds", "relative l2 path-metric", "sweeps"])
+        var table = RowPrinter(["method", "seconds", "relative l2 path-metric", "sweeps", "hash"])
+        var solver = RowPrinter(["method", "solves", "solver CPU s", "CPU ms/solve", "binades/solve",
+                                 "pruned/solve", "pieces/solve", "y entries/solve", "F_p hits/tried"])
         for method in [NetworkQuantizationMethod.rtn, .cle, .leftToRight, .coordinateDescent] {
             var result: NetworkQuantizationResult?
+            RankOneStatistics.reset()
             let t = Timing.seconds {
                 result = try! NetworkQuantizer.quantize(net, method: method, grids: .uniform(weight: grid, bias: nil),
                                                  options: options)
             }
             let r = result!
-            table.add([method.rawValue, fixed(t, 3), sci(r.relativeL2PathMetric), "\(r.sweeps)"])
+            var h = DigestBenchmark.Hash()
+            for layer in r.network.layers { h.add(layer.weight); h.add(layer.bias) }
+            table.add([method.rawValue, fixed(t, 3), sci(r.relativeL2PathMetric), "\(r.sweeps)", h.text])
+            let st = RankOneStatistics.snapshot()
+            if st.solves > 0 {
+                let n = Double(st.solves)
+                solver.add([method.rawValue, "\(st.solves)", fixed(st.seconds, 2), fixed(st.seconds / n * 1e3, 3),
+                            fixed(Double(st.binades) / n, 1), fixed(Double(st.prunedBinades) / n, 1),
+                            fixed(Double(st.pieces) / n, 0), fixed(Double(st.tableEntries) / n, 0),
+                            "\(st.shortcutHits)/\(st.shortcutTried)"])
+            }
         }
         let timePath = Timing.seconds { _ = PathLifting.l2PathMetric(net, net.mapped { grid.round($0) }) }
         table.print()
+        print("")
+        print("rank-one solver (RankOneStatistics: thread CPU time summed over both threads; cd includes its l2r start;")
+        print("binades: considered per solve, the F_p attempt counting one; pieces: states evaluated):")
+        solver.print()
         print("one l2 path-metric evaluation (with normal forms): \(fixed(timePath, 3)) s")
     }
 }

@@ -16,6 +16,8 @@ let benchmarks: [Benchmark] = [
     RankOneBenchmark.benchmark,
     ButterflyBenchmark.benchmark,
     NetworkBenchmark.benchmark,
+    SolvesBenchmark.benchmark,
+    DigestBenchmark.benchmark,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -49,7 +49,7 @@ extension NetworkQuantizer {
                 solutions.withUnsafeMutableBufferPointer { sp in
                     failures.withUnsafeMutableBufferPointer { fp in
                         let sb = UncheckedBox(sp), fb = UncheckedBox(fp)
-                        parallelFor(layer.outputs) { i in
+                        dynamicParallelFor(layer.outputs) { i in
                             var b = layer.incoming(i)
                             for k in 0..<n { b[k] *= F[k] }
                             var a = next.column(i)
@@ -115,3 +115,30 @@ extension NetworkQuantizer {
         return (G, M)
     }
 }
+
+/// Runs `body(i)` for i in 0..<count on two threads that take the next index from a shared counter, so that a
+/// thread slowed down by other work on the machine does not hold the other one back (the per-neuron solves vary
+/// in cost too). `body` must only touch disjoint data per index; the results do not depend on the schedule.
+func dynamicParallelFor(_ count: Int, threads: Int = 2, _ body: (Int) -> Void) {
+    if count <= 1 || threads <= 1 {
+        for i in 0..<count { body(i) }
+        return
+    }
+    let next = Atomic<Int>(0)
+    withoutActuallyEscaping(body) { work in
+        let box = UncheckedBox(work)
+        withUnsafePointer(to: next) { counter in
+            let c = UncheckedBox(counter)
+            DispatchQueue.concurrentPerform(iterations: min(threads, count)) { _ in
+                while true {
+                    let i = c.value.pointee.wrappingAdd(1, ordering: .relaxed).oldValue
+                    if i >= count { break }
+                    box.value(i)
+                }
+            }
+        }
+    }
+}
+
+import Dispatch
+import Synchronization

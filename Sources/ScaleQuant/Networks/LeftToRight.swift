@@ -30,7 +30,7 @@ extension NetworkQuantizer {
                     mus.withUnsafeMutableBufferPointer { mp in
                         let r = UncheckedBox(rp), c = UncheckedBox(cp), m = UncheckedBox(mp)
                         let err = UncheckedBox(fp)
-                        parallelFor(layer.outputs) { i in
+                        dynamicParallelFor(layer.outputs) { i in
                             do {
                                 let y = layer.incoming(i)
                                 if last {
@@ -39,7 +39,7 @@ extension NetworkQuantizer {
                                     let s = try problem.solve(gridX: gX, gridY: gW, biasGrid: gB, current: nil)
                                     r.value[i] = s.y; c.value[i] = s.x
                                 } else {
-                                    var (yh, lambda, _, _) = try RankOne.quantizeKeepingY(x: y, grid: gW)
+                                    var (yh, lambda, _, _) = try RankOne.quantizeKeepingY(x: y, grid: gW, parallel: false)
                                     if !sameGrid(gW, gB) {
                                         // Bias on its own grid: round ν·b with ν the least-squares fit ŷ_w ≈ ν·y_w
                                         // (determined by ŷ_w, unlike λ, which is any point of its piece).

@@ -110,7 +110,7 @@ struct NeuronPairProblem {
         var y = current?.y ?? [Double](repeating: 0, count: b.count)
         guard !xi.isEmpty, !yi.isEmpty else { return (x, y) }
         let w = try RankOne.solveWeighted(a: xi.map { a[$0] }, c: xi.map { c[$0] }, b: yi.map { b[$0] },
-                                          d: yi.map { d[$0] }, gridX: gridX, gridY: gridY)
+                                          d: yi.map { d[$0] }, gridX: gridX, gridY: gridY, parallel: false)
         for (t, o) in xi.enumerated() { x[o] = w.xHat[t] }
         for (t, k) in yi.enumerated() { y[k] = w.yHat[t] }
         let last = b.count - 1

@@ -16,7 +16,7 @@ struct Breakpoint {
 /// Complexity: O(n) expected for keys spread over the binade, O(n log n) worst case. Memory: O(n).
 @usableFromInline
 struct BreakpointSorter {
-    /// The breakpoints; sorted by key after ``sort(binade:)``.
+    /// The breakpoints; sorted by key after ``sort(binade:perBucket:)``.
     @usableFromInline var entries: [Breakpoint] = []
     private var scratch: [Breakpoint] = []
     private var counts: [Int] = []
@@ -32,12 +32,13 @@ struct BreakpointSorter {
     }
 
     /// Sorts by key ascending, given that all keys lie in [2^binade, 2^(binade+1)] (rounding of β/ρ can land
-    /// exactly on the upper end).
-    @usableFromInline mutating func sort(binade: Int) {
+    /// exactly on the upper end). `perBucket`: the average bucket size aimed at (fewer buckets cost less to
+    /// clear, smaller buckets less to finish).
+    @usableFromInline mutating func sort(binade: Int, perBucket: Int = 8) {
         let n = entries.count
         if n < 2 { return }
         var bits = 1
-        while (1 << bits) < n / 8 && bits < 22 { bits += 1 }
+        while (1 << bits) < n / perBucket && bits < 22 { bits += 1 }
         let buckets = 1 << bits
         let shift = UInt64(52 - bits)
         let upper = Double(sign: .plus, exponent: binade + 1, significand: 1)

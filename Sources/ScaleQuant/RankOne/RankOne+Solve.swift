@@ -1,7 +1,15 @@
 extension RankOne {
     /// The weighted solver on concrete grids: sweep the x side, look up the y side, rebuild the winner.
+    ///
+    /// `parallel`: use both cores inside this one problem (binades in parallel, tables built in parallel); callers
+    /// that already run many problems side by side (network layers) pass `false`, which also builds the y tables
+    /// lazily. `prune`: skip binades of λ by their lower bound (see `runSweep`). The answer is the same either way.
+    /// `orders`: slot orders shared with another solve of the same problem (the F_p attempt, see
+    /// ``solveThroughIdealized(_:_:a:c:b:d:keepY:parallel:orders:)``).
     static func solve<X: NumberGrid, Y: NumberGrid>(_ gx: X, _ gy: Y, a rawA: [Double], c rawC: [Double],
-                                                   b rawB: [Double], d rawD: [Double], keepY: Bool) throws -> WeightedResult {
+                                                   b rawB: [Double], d rawD: [Double], keepY: Bool,
+                                                   parallel: Bool = true, prune: Bool = true,
+                                                   orders: SlotOrderCache? = nil) throws -> WeightedResult {
         // Two exact power-of-two normalizations, neither of which changes any candidate's objective ranking:
         // (a, b) → (a·2^−e, b·2^e) leaves the objective unchanged and balances max|a/c| against max|b/d|, so
         // that λ and μ stay near 1; then (a, c) and (b, d) are divided by powers of two, which only multiplies the
@@ -34,20 +42,28 @@ extension RankOne {
         }
         try checkBudget(gx, count: rho.count, side: "x", allBinades: !(gx.maxFinite == .infinity))
         if !keepY { try checkBudget(gy, count: sigma.count, side: "y", allBinades: !(gy.maxFinite == .infinity)) }
-        let sweep = ScaleSweep(grid: gx, rho: rho, weight: cw)
+        // Float formats: breakpoints from the slot orders of ρ and σ (one sort per side instead of one per binade).
+        let cache = orders ?? SlotOrderCache()
+        let orderX = BoundaryLattice.of(gx).flatMap { cache.x($0, rho) }
+        let orderY = keepY ? nil : BoundaryLattice.of(gy).flatMap { cache.y($0, sigma) }
+        let sweep = ScaleSweep(grid: gx, rho: rho, weight: cw, order: orderX)
         let best: ScaleSweep<X>.Best
         if keepY {
             var energy = 0.0
             for j in 0..<sigma.count { energy += dw[j] * sigma[j] * sigma[j] }
-            best = runSweep(sweep, ExactResponse(energy: energy), prepared: nil)
+            best = runSweep(sweep, ExactResponse(energy: energy), prepared: nil, parallel: parallel, prune: prune)
         } else if gx.maxFinite == .infinity && gx.smallestPositive == 0 {
             // F_p: a single binade on each side; tabulate y while the x breakpoints are generated and sorted.
             let k = Int((sigma.max()! / rho.max()!).squareRoot().exponent)  // balanced magnitudes
-            let (response, prepared) = parallelPair({ GridResponse(grid: gy, sigma: sigma, weight: dw) },
-                                                    { sweep.prepare(binade: k) })
-            best = runSweep(sweep, response, prepared: prepared)
+            let (response, prepared) = parallel
+                ? parallelPair({ GridResponse(grid: gy, sigma: sigma, weight: dw, order: orderY) },
+                               { sweep.prepare(binade: k) })
+                : (GridResponse(grid: gy, sigma: sigma, weight: dw, order: orderY, lazy: true), sweep.prepare(binade: k))
+            best = runSweep(sweep, response, prepared: prepared, parallel: parallel, prune: prune)
         } else {
-            best = runSweep(sweep, GridResponse(grid: gy, sigma: sigma, weight: dw), prepared: nil)
+            best = runSweep(sweep, GridResponse(grid: gy, sigma: sigma, weight: dw, order: orderY, lazy: !parallel),
+                            prepared: nil,
+                            parallel: parallel, prune: prune)
         }
         let g = sweep.magnitudes(of: best)
         var s = 0.0, n = 0.0
@@ -72,18 +88,69 @@ extension RankOne {
                               objective: scaled(objective, ea + eb), pieces: best.pieces)
     }
 
-    /// Visits the binades of λ that matter (in parallel when there are several) and keeps the best state.
+    /// Visits the binades of λ that matter and keeps the best state.
+    ///
+    /// With several binades, each gets a lower bound on its objective (``ScaleSweep/lowerBounds(_:response:subdivisions:)``);
+    /// they are visited in increasing order of that bound, and a binade whose bound exceeds the best objective
+    /// found so far by more than 10⁻⁹·E_x·E_y is skipped. **Skipping never changes the answer**: every state of a
+    /// skipped binade is worse than the final minimum m* by more than 10⁻⁹·E_x·E_y, while the fold below only lets
+    /// a state replace the running best if it is better or within 8 ulps (relative) of it; after the first state
+    /// within (b+1)·8 ulps of m* has been folded in (b binades), the running best stays within b·8 ulps of m*, so
+    /// such a state is never selected afterwards, and before that it could only have replaced running bests that
+    /// the first near-optimal state replaces anyway (it is better than them by far more than the tolerance). The
+    /// margin is also far above the rounding of the bounds and of the swept objectives (≈ 10⁻¹⁴·E_x·E_y).
+    /// In parallel mode the first binade is swept alone, then the rest (pruned against it) in parallel.
     private static func runSweep<X: NumberGrid, R: ScaleResponse>(_ sweep: ScaleSweep<X>, _ response: R,
-                                                                  prepared: ScaleSweep<X>.PreparedBinade?)
+                                                                  prepared: ScaleSweep<X>.PreparedBinade?,
+                                                                  parallel: Bool, prune: Bool)
         -> ScaleSweep<X>.Best {
         let binades = sweep.binadesToVisit(response: response)
-        let results: [ScaleSweep<X>.Best]
+        var results = [ScaleSweep<X>.Best](repeating: .init(), count: binades.count)
+        var pruned = 0
         if binades.count == 1 {
             let p = prepared.flatMap { $0.binade == binades[0] ? $0 : nil } ?? sweep.prepare(binade: binades[0])
-            results = [sweep.sweepAll(p, response: response, parallel: true)]
-        } else {
-            results = parallelMap(binades.count) { t in
-                sweep.sweepAll(sweep.prepare(binade: binades[t]), response: response, parallel: false)
+            results = [sweep.sweepAll(p, response: response, split: true, parallel: parallel)]
+        } else if binades.count > 1 {
+            let (coarse, scale) = prune ? sweep.lowerBounds(binades, response: response, subdivisions: 1)
+                : ([Double](repeating: -.infinity, count: binades.count), 0)
+            let margin = 1e-9 * scale
+            // A binade that the coarse bound does not rule out gets a finer one before it is swept (when the coarse
+            // bound is within a factor 2 of the best error so far; this choice affects speed, not the answer).
+            func ruledOut(_ i: Int, _ upper: Double) -> Bool {
+                guard prune else { return false }
+                if coarse[i] > upper + margin { return true }
+                // The finer bound rarely gains much over the coarse one; only try it when that could be enough.
+                guard coarse[i] + scale >= 0.5 * (upper + scale) else { return false }
+                let fine = sweep.lowerBounds([binades[i]], response: response, subdivisions: 8).bounds[0]
+                return fine > upper + margin
+            }
+            // Most promising first: lowest bound, then nearest the binade where max|x̂| reaches the top binade.
+            let top = grid(sweep).maxFinite.isFinite ? Int((grid(sweep).maxFinite / (sweep.rho.max() ?? 1)).exponent) - 1 : 0
+            let order = binades.indices.sorted {
+                coarse[$0] != coarse[$1] ? coarse[$0] < coarse[$1]
+                    : (abs(binades[$0] - top), $0) < (abs(binades[$1] - top), $1)
+            }
+            var upper = 0.0   // the objective of x̂ = 0
+            if parallel {
+                let first = order[0]
+                results[first] = sweep.sweepAll(sweep.prepare(binade: binades[first]), response: response,
+                                                split: false, parallel: false)
+                if results[first].binade != nil { upper = Swift.min(upper, results[first].objective) }
+                let rest = order.dropFirst().filter { !ruledOut($0, upper) }
+                pruned = binades.count - 1 - rest.count
+                let swept = parallelMap(rest.count) { t in
+                    sweep.sweepAll(sweep.prepare(binade: binades[rest[t]]), response: response, split: false,
+                                   parallel: false, upper: prune ? upper : 0, margin: margin)
+                }
+                for (t, i) in rest.enumerated() { results[i] = swept[t] }
+            } else {
+                for i in order {
+                    if ruledOut(i, upper) { pruned += 1; continue }
+                    let r = sweep.sweepAll(sweep.prepare(binade: binades[i]), response: response, split: false,
+                                           parallel: false, upper: prune ? upper : 0, margin: margin)
+                    results[i] = r
+                    if r.binade != nil { upper = Swift.min(upper, r.objective) }
+                }
             }
         }
         // The lowest objective; states equal to it within rounding (exact copies, or several exact solutions)
@@ -103,8 +170,12 @@ extension RankOne {
             }
         }
         best.pieces = pieces
+        RankOneStatistics.recordSweep(binades: binades.count, pruned: pruned, pieces: pieces,
+                                      tableEntries: response.tableEntries)
         return best
     }
+
+    private static func grid<X>(_ s: ScaleSweep<X>) -> X { s.grid }
 
     /// Largest ratio max|v|/min|v| (over non-zero entries of one side), and largest magnitude of the entries of
     /// xyᵀ, that the sweep accepts: beyond, scales 2^k and sums of squares would leave binary64's range.

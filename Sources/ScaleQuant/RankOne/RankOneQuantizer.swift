@@ -31,6 +31,7 @@ public enum RankOneError: Error, CustomStringConvertible, Equatable {
     /// The exact sweep would exceed its time or memory budget.
     case tooLarge(String)
 
+    /// A one-line message.
     public var description: String {
         switch self {
         case .empty(let n): return "\(n) is empty"
@@ -71,9 +72,15 @@ public enum RankOne {
     /// - Complexity: O(m·k·log(m·k)), k boundaries per coordinate over the binades that matter.
     public static func quantizeKeepingY(x: [Double], grid: any NumberGrid) throws -> (xHat: [Double], lambda: Double,
                                                                                     mu: Double, pieces: Int) {
+        try quantizeKeepingY(x: x, grid: grid, parallel: true)
+    }
+
+    /// ``quantizeKeepingY(x:grid:)`` with the solver's own use of both cores switched on or off.
+    static func quantizeKeepingY(x: [Double], grid: any NumberGrid, parallel: Bool) throws
+        -> (xHat: [Double], lambda: Double, mu: Double, pieces: Int) {
         try validate(x, "x")
         let w = try solveWeighted(a: x, c: [Double](repeating: 1, count: x.count), b: [1], d: [1],
-                                  gridX: grid, gridY: grid, keepY: true)
+                                  gridX: grid, gridY: grid, keepY: true, parallel: parallel)
         return (w.xHat, w.lambda, w.mu, w.pieces)
     }
 
@@ -101,27 +108,46 @@ public enum RankOne {
     public static func solveWeighted(a: [Double], c: [Double], b: [Double], d: [Double],
                                      gridX: any NumberGrid, gridY: any NumberGrid,
                                      keepY: Bool = false) throws -> WeightedResult {
+        try solveWeighted(a: a, c: c, b: b, d: d, gridX: gridX, gridY: gridY, keepY: keepY, parallel: true)
+    }
+
+    /// ``solveWeighted(a:c:b:d:gridX:gridY:keepY:)`` with the solver's own use of both cores switched on or off
+    /// (`parallel: false` for callers that run many problems side by side, such as the neurons of a network
+    /// layer: the y tables are then also built only for the scales the sweep reaches) and the pruning of binades
+    /// of λ by lower bounds on or off (`prune: false` is for tests and benchmarks). The answer is the same,
+    /// bit for bit, in every combination.
+    public static func solveWeighted(a: [Double], c: [Double], b: [Double], d: [Double],
+                              gridX: any NumberGrid, gridY: any NumberGrid, keepY: Bool = false,
+                              parallel: Bool, prune: Bool = true) throws -> WeightedResult {
         guard a.count == c.count else { throw RankOneError.lengthMismatch("a has \(a.count) entries, c has \(c.count)") }
         guard b.count == d.count else { throw RankOneError.lengthMismatch("b has \(b.count) entries, d has \(d.count)") }
         try validate(a, "a"); try validate(b, "b")
         for (i, v) in c.enumerated() where !(v > 0 && v.isFinite) { throw RankOneError.badWeight("c", index: i) }
         for (i, v) in d.enumerated() where !(v > 0 && v.isFinite) { throw RankOneError.badWeight("d", index: i) }
-        return try dispatch(gridX, gridY, a: a, c: c, b: b, d: d, keepY: keepY)
+        let start = RankOneStatistics.threadTime()
+        defer { RankOneStatistics.recordSolve(nanoseconds: RankOneStatistics.threadTime() - start) }
+        return try dispatch(gridX, gridY, a: a, c: c, b: b, d: d, keepY: keepY, parallel: parallel, prune: prune)
     }
 
     private static func dispatch(_ gx: any NumberGrid, _ gy: any NumberGrid, a: [Double], c: [Double],
-                                 b: [Double], d: [Double], keepY: Bool) throws -> WeightedResult {
+                                 b: [Double], d: [Double], keepY: Bool, parallel: Bool,
+                                 prune: Bool) throws -> WeightedResult {
         // Bounded float formats: first through F_p, exact when its answer fits (see solveThroughIdealized).
+        let orders = SlotOrderCache()
         if let fx = gx as? FloatFormat, let fy = gy as? FloatFormat,
-           let r = try solveThroughIdealized(fx, fy, a: a, c: c, b: b, d: d, keepY: keepY) {
+           let r = try solveThroughIdealized(fx, fy, a: a, c: c, b: b, d: d, keepY: keepY, parallel: parallel,
+                                             orders: orders) {
             return r
         }
         // Concrete grid types are dispatched by hand so that the hot loops are specialized.
         func withY<X: NumberGrid>(_ x: X) throws -> WeightedResult {
             switch gy {
-            case let y as FloatFormat: return try solve(x, y, a: a, c: c, b: b, d: d, keepY: keepY)
-            case let y as IntegerGrid: return try solve(x, y, a: a, c: c, b: b, d: d, keepY: keepY)
-            default: return try solve(x, gy, a: a, c: c, b: b, d: d, keepY: keepY)
+            case let y as FloatFormat: return try solve(x, y, a: a, c: c, b: b, d: d, keepY: keepY, parallel: parallel, prune: prune,
+                                                          orders: orders)
+            case let y as IntegerGrid: return try solve(x, y, a: a, c: c, b: b, d: d, keepY: keepY, parallel: parallel, prune: prune,
+                                                          orders: orders)
+            default: return try solve(x, gy, a: a, c: c, b: b, d: d, keepY: keepY, parallel: parallel, prune: prune,
+                                                          orders: orders)
             }
         }
         switch gx {

@@ -9,11 +9,13 @@ public enum RankOneStudy {
         public var precision: Int
         /// Trials.
         public var trials: Int
-        /// Mean and median over trials of ‖xyᵀ − x̂ŷᵀ‖/‖xyᵀ − Q(x)Q(y)ᵀ‖.
+        /// Mean over trials of ‖xyᵀ − x̂ŷᵀ‖/‖xyᵀ − Q(x)Q(y)ᵀ‖.
         public var meanRatio: Double
+        /// Median over trials of the same ratio.
         public var medianRatio: Double
-        /// Mean optimal and RTN relative errors.
+        /// Mean optimal relative error.
         public var meanOptimalError: Double
+        /// Mean RTN relative error.
         public var meanRTNError: Double
     }
 

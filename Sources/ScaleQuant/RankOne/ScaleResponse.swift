@@ -14,6 +14,13 @@ protocol ScaleResponse: Sendable {
     func balancedBinade(rhoMax: Double) -> Int
     /// log2 of max|ŷ| at scale μ, for the tie-break between equally good states.
     func logMagnitude(mu: Double) -> Double
+    /// E_y = Σ_j d_j s_j².
+    var energy: Double { get }
+    /// Table entries built so far (a statistic; 0 if there are no tables).
+    var tableEntries: Int { get }
+    /// A lower bound on min_t Σ d (s − t ŷ)² over ŷ = Q(μ s), μ ∈ [muLo, muHi] (``WindowBound``; 0 if y is not
+    /// rounded).
+    func distanceBound(muLo: Double, muHi: Double) -> Double
 }
 
 /// The response of an unrounded y (the "keep y exact" variant of left-to-right butterfly quantization):
@@ -28,26 +35,33 @@ struct ExactResponse: ScaleResponse {
     func balancedBinade(rhoMax: Double) -> Int { Int((1 / rhoMax).exponent) }
     /// The unrounded side imposes no magnitude: only x̂'s own scale counts.
     func logMagnitude(mu: Double) -> Double { 0 }
+    /// No tables.
+    var tableEntries: Int { 0 }
+    /// y is not rounded: ŷ = μs lies on the line of s.
+    func distanceBound(muLo: Double, muHi: Double) -> Double { 0 }
 }
 
 /// The response of y rounded to a grid: A and B are piecewise constant in μ with a breakpoint wherever some
-/// μ·|s_j| crosses a rounding boundary. Every binade of μ between "all ŷ_j are 0" and "all saturate" is tabulated
-/// up front (sorted breakpoints with running sums, flattened into three arrays), except that all *regular*
-/// binades (every μ|s_j| inside the grid's regular range) share one table, mapped by a power of two, which is
-/// exact. Evaluation is then read-only: a galloping search from the previous position.
+/// μ·|s_j| crosses a rounding boundary. Every binade of μ between "all ŷ_j are 0" and "all saturate" has a table
+/// (sorted breakpoints with running sums), except that all *regular* binades (every μ|s_j| inside the grid's
+/// regular range) share one table, mapped by a power of two, which is exact. Evaluation is a galloping search
+/// from the previous position.
 ///
-/// Complexity: building O(n·k·log) for k boundaries per coordinate over the tabulated binades (2^(p−1) per binade
-/// for a float format); evaluation O(log d) where d is the distance from the hint. Memory O(n·k).
-struct GridResponse: ScaleResponse {
-    /// Sorted breakpoints of every table, concatenated.
-    private let keys: [Double]
-    /// (A, B) on each piece: table t occupies `ab[start[t] + t ..< start[t+1] + t + 1]` (one more than its keys).
-    private let a: [Double]
-    private let b: [Double]
-    /// `start[t] ..< start[t+1]` are table t's keys.
-    private let start: [Int]
+/// Tables are built up front (`lazy: false`, in parallel; the instance is then read-only and may be shared
+/// between threads) or on first use (`lazy: true`: only the binades of μ that the sweep actually reaches, which
+/// is fewer when binades of λ are pruned; such an instance must stay on one thread). The breakpoints of a table
+/// come from the slot order of s (``SlotOrder``) for float formats, else from a per-binade sort; both give the
+/// same keys, order and sums.
+///
+/// Complexity: building O(n·k) for k boundaries per coordinate over the tabulated binades (2^(p−1) per binade
+/// for a float format) plus one sort; evaluation O(log d) where d is the distance from the hint. Memory O(n·k).
+final class GridResponse<G: NumberGrid>: ScaleResponse, @unchecked Sendable {
+    private let grid: G
+    private let sigma: [Double]
+    private let weight: [Double]
     /// Binade of table 0 (tables are consecutive binades), and the regular binades with their shared table.
     private let firstBinade: Int
+    private let tableCount: Int
     private let regular: ClosedRange<Int>?
     private let regularTable: Int
     private let regularBase: Int
@@ -56,12 +70,37 @@ struct GridResponse: ScaleResponse {
     private let saturated: (a: Double, b: Double)
     private let regularCheck: (lower: Double, upper: Double)?
     private let sigmaMin: Double, sigmaMax: Double
+    private let lazy: Bool
+    /// Σ d s².
+    let energy: Double
+    /// The slot order of σ, if the grid is a float format.
+    private let order: SlotOrder?
+
+    /// One table: sorted keys and (A, B) on each piece (`count + 1` values).
+    private struct Table {
+        var keys: UnsafeMutablePointer<Double>
+        var a: UnsafeMutablePointer<Double>
+        var b: UnsafeMutablePointer<Double>
+        var count: Int
+    }
+    /// `tables[t]` (nil until built), as raw storage so that the evaluation loop does no reference counting.
+    private let tables: UnsafeMutablePointer<Table?>
+    /// A buffer reused by lazy instances for the breakpoints of each new table.
+    private let scratch = LazyBox<PlanScratch>()
+    /// Window bounds of σ (built on first use, from one thread).
+    private let bound = LazyBox<WindowBound>()
+    /// Breakpoints tabulated so far (a statistic).
+    private(set) var tableEntries = 0
 
     /// Tabulates the response of |s| = `sigma` (non-zero) with weights `weight` on `grid`.
-    init<G: NumberGrid>(grid: G, sigma: [Double], weight: [Double]) {
+    init(grid: G, sigma: [Double], weight: [Double], order: SlotOrder? = nil, lazy: Bool = false) {
+        self.grid = grid; self.sigma = sigma; self.weight = weight; self.lazy = lazy; self.order = order
         let sMin = sigma.min() ?? 0, sMax = sigma.max() ?? 0
         sigmaMin = sMin; sigmaMax = sMax
         regularCheck = grid.regularRange
+        var e = CompensatedSum()
+        for j in 0..<sigma.count { e.add(weight[j] * sigma[j] * sigma[j]) }
+        energy = e.value
         let firstBoundary = grid.smallestPositive / 2
         zeroBelow = firstBoundary > 0 && sMax > 0 ? firstBoundary / sMax : 0
         if grid.maxFinite.isFinite && sMin > 0 {
@@ -100,63 +139,97 @@ struct GridResponse: ScaleResponse {
         }
         regular = regLo.map { $0...regHi! }
         let base = regLo.map { Swift.max($0, lo) } ?? lo
-        // Build: a table for every binade lo...hi (in parallel), except that a regular binade other than the
-        // base one gets an empty placeholder (never read).
-        let binades = Array(lo...hi)
-        let reg = regular
-        let tables = parallelMap(binades.count) { t -> (keys: [Double], a: [Double], b: [Double]) in
-            let j = binades[t]
-            if let r = reg, r.contains(j), j != base { return ([], [0], [0]) }
-            return Self.table(grid: grid, sigma: sigma, weight: weight, binade: j)
-        }
-        var keys: [Double] = [], av: [Double] = [], bv: [Double] = []
-        var start: [Int] = [0]
-        if tables.count == 1 {
-            (keys, av, bv) = tables[0]
-            start.append(keys.count)
-        } else {
-            let total = tables.reduce(0) { $0 + $1.keys.count }
-            keys.reserveCapacity(total); av.reserveCapacity(total + tables.count); bv.reserveCapacity(total + tables.count)
-            for t in tables {
-                keys.append(contentsOf: t.keys); av.append(contentsOf: t.a); bv.append(contentsOf: t.b)
-                start.append(keys.count)
-            }
-        }
-        self.keys = keys; self.a = av; self.b = bv; self.start = start
         firstBinade = lo
         regularBase = base
         regularTable = base - lo
+        tableCount = hi - lo + 1
+        tables = .allocate(capacity: tableCount)
+        tables.initialize(repeating: nil, count: tableCount)
+        if !lazy {
+            // Every binade lo...hi (in parallel), except the regular binades other than the base one (never read).
+            let needed = (0..<tableCount).filter { t in
+                let j = lo + t
+                return !(regular.map { $0.contains(j) } ?? false) || j == base
+            }
+            let built = parallelMap(needed.count) { self.build(binade: lo + needed[$0]) }
+            for (i, t) in needed.enumerated() {
+                tables[t] = built[i]
+                tableEntries += built[i].count
+            }
+        }
     }
 
-    /// The sorted breakpoints of binade j and (A, B) on each of its pieces.
-    private static func table<G: NumberGrid>(grid: G, sigma: [Double], weight: [Double], binade j: Int)
-        -> (keys: [Double], a: [Double], b: [Double]) {
+    deinit {
+        for t in 0..<tableCount {
+            if let table = tables[t] { table.keys.deallocate(); table.a.deallocate(); table.b.deallocate() }
+        }
+        tables.deinitialize(count: tableCount)
+        tables.deallocate()
+    }
+
+    /// The table of binade j: the state at its start, then one running-sum step per sorted breakpoint.
+    private func build(binade j: Int) -> Table {
         let l = Double(sign: .plus, exponent: j, significand: 1)
-        var sorter = BreakpointSorter()
         var current = [Double](repeating: 0, count: sigma.count)
         var sa = CompensatedSum(), sb = CompensatedSum()
+        let lattice = order?.lattice
         for k in 0..<sigma.count {
             let s = sigma[k]
-            let g = roundTiesDown(grid, l * s)
+            let g = lattice?.roundTiesDown(l * s, grid) ?? roundTiesDown(grid, l * s)
             current[k] = g
             sa.add(weight[k] * s * g)
             sb.add(weight[k] * g * g)
-            grid.forEachBoundary(from: l * s, below: 2 * l * s) { beta, _ in sorter.append(beta / s, UInt32(k)) }
         }
-        sorter.sort(binade: j)
-        let count = sorter.entries.count
-        var keys = [Double](repeating: 0, count: count)
-        var av = [Double](repeating: 0, count: count + 1), bv = [Double](repeating: 0, count: count + 1)
+        if let order {
+            // Breakpoints straight from the slot order (no merged buffer; lazy instances reuse one scratch).
+            if lazy && scratch.value == nil { scratch.value = PlanScratch() }
+            let plan = order.plan(binade: j, scratch: lazy ? scratch.value : nil)
+            let capacity = plan.count
+            let keys = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(capacity, 1))
+            let av = UnsafeMutablePointer<Double>.allocate(capacity: capacity + 1)
+            let bv = UnsafeMutablePointer<Double>.allocate(capacity: capacity + 1)
+            av[0] = sa.value; bv[0] = sb.value
+            var i = 0
+            sigma.withUnsafeBufferPointer { sigma in
+            weight.withUnsafeBufferPointer { weight in
+            current.withUnsafeMutableBufferPointer { current in
+                plan.forEachEvent { key, index, g2 in
+                    let k = Int(index), g = current[k]
+                    assert(g2 == grid.nextUp(g), "slot breakpoints disagree with the grid")
+                    current[k] = g2
+                    sa.add(weight[k] * sigma[k] * (g2 - g))
+                    sb.add(weight[k] * (g2 * g2 - g * g))
+                    keys[i] = key
+                    i &+= 1
+                    av[i] = sa.value; bv[i] = sb.value
+                }
+            }}}
+            return Table(keys: keys, a: av, b: bv, count: i)
+        }
+        let events = ScaleSweep<G>.sortedEvents(grid, sigma, binade: j, start: current)
+        let count = events.count
+        let keys = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(count, 1))
+        let av = UnsafeMutablePointer<Double>.allocate(capacity: count + 1)
+        let bv = UnsafeMutablePointer<Double>.allocate(capacity: count + 1)
         av[0] = sa.value; bv[0] = sb.value
-        for (i, e) in sorter.entries.enumerated() {
-            let k = Int(e.index), g = current[k], g2 = grid.nextUp(g)
+        for i in 0..<count {
+            let k = Int(events.index[i]), g = current[k], g2 = events.value[i]
             current[k] = g2
             sa.add(weight[k] * sigma[k] * (g2 - g))
             sb.add(weight[k] * (g2 * g2 - g * g))
-            keys[i] = e.key
+            keys[i] = events.key[i]
             av[i + 1] = sa.value; bv[i + 1] = sb.value
         }
-        return (keys, av, bv)
+        return Table(keys: keys, a: av, b: bv, count: count)
+    }
+
+    /// Builds table t on first use (lazy instances only).
+    @inline(never)
+    private func buildMissing(_ t: Int) -> Table {
+        let table = build(binade: firstBinade + t)
+        tables[t] = table
+        tableEntries += table.count
+        return table
     }
 
     func balancedBinade(rhoMax: Double) -> Int {
@@ -172,6 +245,11 @@ struct GridResponse: ScaleResponse {
         return lo * sigmaMin >= r.lower && 2 * lo * sigmaMax <= r.upper
     }
 
+    func distanceBound(muLo: Double, muHi: Double) -> Double {
+        if bound.value == nil { bound.value = WindowBound(rho: sigma, weight: weight, grid: grid) }
+        return bound.value!.distance(muLo, muHi)
+    }
+
     @inline(__always)
     func evaluate(_ mu: Double, hint: inout Int) -> (a: Double, b: Double) {
         if mu <= zeroBelow { return (0, 0) }
@@ -184,14 +262,14 @@ struct GridResponse: ScaleResponse {
             shift = j &- regularBase
         }
         // μ can only leave the tabulated range through rounding noise at its ends; clamp.
-        t = Swift.max(0, Swift.min(t, start.count &- 2))
+        t = Swift.max(0, Swift.min(t, tableCount &- 1))
+        let table: Table
+        if let built = tables[t] { table = built } else { table = buildMissing(t) }
         let m = shift == 0 ? mu : mu * powerOfTwo(-shift)
-        let lo = start[t], hi = start[t &+ 1]
-        let pos = keys.withUnsafeBufferPointer { gallop($0, lo, hi, m, &hint) }
-        let idx = pos &+ t
-        if shift == 0 { return (a[idx], b[idx]) }
+        let pos = gallop(UnsafeBufferPointer(start: table.keys, count: table.count), 0, table.count, m, &hint)
+        if shift == 0 { return (table.a[pos], table.b[pos]) }
         let s1 = powerOfTwo(shift)
-        return (a[idx] * s1, b[idx] * s1 * s1)
+        return (table.a[pos] * s1, table.b[pos] * s1 * s1)
     }
 }
 

@@ -4,84 +4,6 @@ import Glibc
 import Darwin
 #endif
 
-/// ‖Φ(θ) − Φ(θ̂)‖₂² of a fixed θ and a θ̂ whose parameters change a few at a time: the cancellation-free E/G/B
-/// recurrence of ``GraphPathLifting/squaredL2PathMetric(_:_:)`` on the graphs as given, with per-value buffers
-/// kept between evaluations and recomputed only from the first node changed since the last one.
-struct IncrementalPathMetric {
-    /// θ (the reference, aligned to θ̂ so that the recurrence is well conditioned).
-    let reference: GraphNetwork
-    /// θ̂, modified through ``set(_:_:)``.
-    private(set) var quantized: GraphNetwork
-    private var E: [[Double]]
-    private var G: [[Double]]
-    private var B: [[Double]]
-    /// The first node whose output is stale.
-    private var dirty: Int
-
-    /// Buffers for `reference` and `quantized` (same structure, no batch normalization; unchecked).
-    init(reference: GraphNetwork, quantized: GraphNetwork) {
-        self.reference = reference
-        self.quantized = quantized
-        E = (0..<reference.valueCount).map { [Double](repeating: 0, count: reference.valueSize($0)) }
-        G = E
-        B = E
-        B[0] = [Double](repeating: 1, count: reference.inputSize)
-        dirty = 0
-    }
-
-    /// Sets one parameter of θ̂. O(1).
-    mutating func set(_ p: GraphParameter, _ value: Double) {
-        p.set(value, in: &quantized)
-        dirty = min(dirty, p.node)
-    }
-
-    /// The squared metric, recomputing the stale nodes. O(edges after the first changed node).
-    mutating func value() -> Double {
-        for n in dirty..<reference.nodes.count { recompute(n) }
-        dirty = reference.nodes.count
-        return E[reference.valueCount - 1].reduce(0, +)
-    }
-
-    /// Recomputes E, G, B of node n's output from its inputs (the recurrence of `squaredL2PathMetricAsGiven`).
-    private mutating func recompute(_ n: Int) {
-        let a = reference, na = a.nodes[n], nb = quantized.nodes[n], size = a.valueSize(n + 1)
-        var e = [Double](), g = [Double](), bb = [Double]()
-        swap(&e, &E[n + 1]); swap(&g, &G[n + 1]); swap(&bb, &B[n + 1])
-        if na.operation.isAffine {
-            let spatial = a.spatialSize(ofValue: n + 1)
-            for k in 0..<size {
-                let x = na.bias[k / spatial], y = nb.bias[k / spatial], d = x - y
-                e[k] = d * d; g[k] = d * y; bb[k] = y * y
-            }
-        } else {
-            for k in 0..<size { e[k] = 0; g[k] = 0; bb[k] = 0 }
-        }
-        let c = a.edgeCoefficient(n), c2 = c * c
-        let src = a.sourceValues[n], last = src[src.count - 1]
-        let (e0, g0, b0) = (E[src[0]], G[src[0]], B[src[0]])
-        let (e1, g1, b1) = (E[last], G[last], B[last])
-        let wa = na.weight, wb = nb.weight
-        e.withUnsafeMutableBufferPointer { ep in
-            g.withUnsafeMutableBufferPointer { gp in
-                bb.withUnsafeMutableBufferPointer { bp in
-                    a.forEachEdge(n) { o, slot, i, p in
-                        let (ek, gk, bk) = slot == 0 ? (e0[i], g0[i], b0[i]) : (e1[i], g1[i], b1[i])
-                        if p >= 0 {
-                            let w = wa[p], w2 = wb[p], d = w - w2
-                            ep[o] += w * w * ek + 2 * w * d * gk + d * d * bk
-                            gp[o] += w * w2 * gk + d * w2 * bk
-                            bp[o] += w2 * w2 * bk
-                        } else {
-                            ep[o] += c2 * ek; gp[o] += c2 * gk; bp[o] += c2 * bk
-                        }
-                    }
-                }
-            }
-        }
-        swap(&e, &E[n + 1]); swap(&g, &G[n + 1]); swap(&bb, &B[n + 1])
-    }
-}
-
 extension GraphQuantizer {
     /// One group's step by exact evaluation along its rescaling family, for the groups whose terms are not of the
     /// ``ChannelProblem`` form: channels tied across a residual `add` (several incoming members; paths may cross the
@@ -94,14 +16,14 @@ extension GraphQuantizer {
     /// group's current least-squares scale λ₀ = ⟨ẑ_in, z_in⟩/‖z_in‖², or all λ > 0 when every grid is bounded and
     /// the whole range has at most ``GraphCoordinateDescentOptions/tiedFullRangeMaxEvents`` breakpoints. The
     /// breakpoints are sorted and walked in order; ‖Φ(θ) − Φ(θ̂(λ))‖² is evaluated exactly once per piece with an
-    /// ``IncrementalPathMetric`` (recomputed from the first changed node), the sorted pieces split in two halves on
+    /// ``IncrementalPathMetric`` (which propagates only the changes), the sorted pieces split in two halves on
     /// two threads. The best piece replaces θ̂'s values only if it is better than the current point, so the step
     /// never increases the metric; it is **exact within the window, not globally** (outside the window and off the
     /// family nothing is tried). Then up to ``GraphCoordinateDescentOptions/tiedRefinementRounds`` rounds of exact
     /// node-wise block steps on the group's parameters (``nodeStep(_:_:parameters:grids:)``).
     ///
-    /// - Complexity: O(K log K + K × edges) for K breakpoints in the window (each evaluation recomputes the graph
-    ///   from the first node changed), plus O(edges) per refinement node step.
+    /// - Complexity: O(K log K) to sort K breakpoints, plus per piece the edges reached from the changed parameter
+    ///   (at most O(edges)), plus O(edges) per refinement node step.
     static func tiedGroupStep(_ net: GraphNetwork, _ q: inout GraphNetwork, group: ChannelGroup, index k: Int,
                               plan: GraphDescentPlan, grids: GraphNodeGrids,
                               options: GraphCoordinateDescentOptions) throws {

@@ -351,3 +351,37 @@ struct GraphCoordinateDescentTests {
         }
     }
 }
+
+@Suite("Graphs: incremental path-metric")
+struct GraphIncrementalMetricTests {
+    @Test("propagating changes gives the recomputed metric after every batch of random parameter changes")
+    func matchesRecomputation() throws {
+        var graphs = [try tinyCNN(seed: 71), try tinyCNN(seed: 72, maxPool: false), try tinyResNet(seed: 73),
+                      try GraphRescalingTests.bundled("resnet")]
+        for seed in UInt64(0)..<4 { graphs.append(try randomGraph(seed: 80 + seed)) }
+        for (gi, g) in graphs.enumerated() {
+            let net = try g.normalForm().network
+            let grid = try FormatCatalog.grid(named: "e3m2")
+            var q = GraphQuantizer.roundToNearest(net, try GraphGridSpec.uniform(weight: grid).resolve(for: net))
+            var params: [GraphParameter] = []
+            for (n, node) in net.nodes.enumerated() where node.operation.isAffine {
+                params += node.weight.indices.map { GraphParameter(node: n, index: $0, isBias: false) }
+                params += node.bias.indices.map { GraphParameter(node: n, index: $0, isBias: true) }
+            }
+            var metric = IncrementalPathMetric(reference: net, quantized: q)
+            metric.refreshInterval = 1000
+            var rng = SeededGenerator(seed: 90 + UInt64(gi))
+            #expect(relDiff(metric.value(), GraphPathLifting.squaredL2PathMetricAsGiven(net, q)) < 1e-12)
+            for step in 0..<60 {
+                for _ in 0..<(1 + Int(rng.next() % 4)) {
+                    let p = params[Int(rng.next() % UInt64(params.count))]
+                    let v = grid.round(p.value(in: q) * (0.5 + 1.5 * rng.nextUnit()) + 0.2 * rng.nextGaussian())
+                    p.set(v, in: &q)
+                    metric.set(p, v)
+                }
+                let exact = GraphPathLifting.squaredL2PathMetricAsGiven(net, q)
+                #expect(abs(metric.value() - exact) <= 1e-11 * max(exact, 1e-300), "graph \(gi) step \(step)")
+            }
+        }
+    }
+}

@@ -39,32 +39,39 @@ extension GraphQuantizer {
         var lambda0 = den > 0 ? num / den : 1
         if !(lambda0 > 0 && lambda0.isFinite) { lambda0 = 1 }
 
-        // The range: everything when small and bounded, else the window.
+        // The range: everything when small and bounded, else the window (halved while it has too many breakpoints).
         let bounded = gridsOf.allSatisfy { $0.maxFinite.isFinite }
-        var fullCount = 0
-        for (i, g) in gridsOf.enumerated() where z[i] != 0 { fullCount += g.positiveValueCount ?? Int.max / 4 }
-        let full = bounded && fullCount <= options.tiedFullRangeMaxEvents
-        let width = pow(2, max(options.tiedWindowBinades, 0))
-        let lo = full ? 0 : lambda0 / width, hi = full ? Double.infinity : lambda0 * width
-
-        // Starting values at λ = lo and the events in (lo, hi), sorted.
+        var fullCount = 0.0
+        for (i, g) in gridsOf.enumerated() where z[i] != 0 { fullCount += Double(g.positiveValueCount ?? Int.max) }
+        var full = bounded && fullCount <= Double(options.tiedFullRangeMaxEvents)
+        var binades = max(options.tiedWindowBinades, 0)
+        let budget = max(options.tiedMaxEvents, 1)
+        // A first cut for fine float grids (about 1/(2u) breakpoints per binade), so that no window is generated
+        // only to be refused; the exact count is checked while generating.
+        func estimate(_ w: Double) -> Double {
+            var total = 0.0
+            for (i, g) in gridsOf.enumerated() where z[i] != 0 {
+                total += min(Double(g.positiveValueCount ?? Int.max), w / g.unitRoundoff + 1)
+            }
+            return total
+        }
+        if !full { while binades >= 1e-6 && estimate(binades) > Double(budget) { binades /= 2 } }
         var startValues = [Double](repeating: 0, count: params.count)
         var events: [(lambda: Double, param: Int32, value: Double)] = []
-        for (i, item) in params.enumerated() {
-            let g = gridsOf[i], mag = abs(z[i]), sign: Double = z[i] < 0 ? -1 : 1
-            if z[i] == 0 { startValues[i] = 0; continue }
-            if item.sign > 0 {
-                startValues[i] = g.round(lo * z[i])
-                g.forEachBoundary(from: lo * mag, below: hi * mag) { beta, above in
-                    let l = beta / mag
-                    if l > lo && l < hi { events.append((l, Int32(i), sign * above)) }
-                }
-            } else {
-                startValues[i] = lo == 0 ? sign * g.maxFinite : g.round(z[i] / lo)
-                g.forEachBoundary(from: hi.isFinite ? mag / hi : 0, below: lo > 0 ? mag / lo : .infinity) { beta, above in
-                    let l = mag / beta
-                    if l > lo && l < hi { events.append((l, Int32(i), sign * max(g.nextDown(above), 0))) }
-                }
+        while true {
+            let width = pow(2, binades)
+            let lo = full ? 0 : lambda0 / width, hi = full ? Double.infinity : lambda0 * width
+            if let generated = groupEvents(z: z, signs: params.map(\.sign), grids: gridsOf, lo: lo, hi: hi,
+                                           budget: budget) {
+                (startValues, events) = generated
+                break
+            }
+            if full { full = false; continue }
+            binades /= 2
+            guard binades >= 1e-6 else {
+                // Too fine a grid for any window: only the node-wise refinement.
+                try refineGroup(net, &q, params: params.map(\.p), grids: grids, options: options)
+                return
             }
         }
         events.sort { $0.lambda < $1.lambda }
@@ -110,6 +117,39 @@ extension GraphQuantizer {
         for (i, item) in params.enumerated() { item.p.set(values[i], in: &q) }
         options.afterStep?(q)
         try refineGroup(net, &q, params: params.map(\.p), grids: grids, options: options)
+    }
+
+    /// The family's values at λ = lo and its breakpoints in (lo, hi) (unsorted: λ, parameter, value after it), or
+    /// `nil` as soon as there are more than `budget`. lo = 0, hi = ∞ means the whole range (bounded grids only).
+    static func groupEvents(z: [Double], signs: [Int], grids: [any NumberGrid], lo: Double, hi: Double, budget: Int)
+        -> (start: [Double], events: [(lambda: Double, param: Int32, value: Double)])? {
+        var startValues = [Double](repeating: 0, count: z.count)
+        var events: [(lambda: Double, param: Int32, value: Double)] = []
+        var overflow = false
+        for i in z.indices where z[i] != 0 {
+            let g = grids[i], mag = abs(z[i]), sign: Double = z[i] < 0 ? -1 : 1
+            if signs[i] > 0 {
+                startValues[i] = g.round(lo * z[i])
+                g.forEachBoundary(from: lo * mag, below: hi * mag) { beta, above in
+                    let l = beta / mag
+                    if l > lo && l < hi && !overflow {
+                        events.append((l, Int32(i), sign * above))
+                        if events.count > budget { overflow = true }
+                    }
+                }
+            } else {
+                startValues[i] = lo == 0 ? sign * g.maxFinite : g.round(z[i] / lo)
+                g.forEachBoundary(from: hi.isFinite ? mag / hi : 0, below: lo > 0 ? mag / lo : .infinity) { beta, above in
+                    let l = mag / beta
+                    if l > lo && l < hi && !overflow {
+                        events.append((l, Int32(i), sign * max(g.nextDown(above), 0)))
+                        if events.count > budget { overflow = true }
+                    }
+                }
+            }
+            if overflow { return nil }
+        }
+        return (startValues, events)
     }
 
     /// A group's parameters with their exponent in the rescaling family: +1 for incoming ones (kernel slices and

@@ -106,6 +106,10 @@ public struct GraphCoordinateDescentOptions: Sendable {
     /// For such groups, search the whole range of λ instead of the window when every grid is bounded and the
     /// whole range has at most this many breakpoints (tiny formats and small integer grids).
     public var tiedFullRangeMaxEvents: Int = 12_000
+    /// At most this many breakpoints per tied-group line search: the window is halved until it has no more (wide
+    /// formats such as bf16 or fp16 have 2^(p−1) breakpoints per binade and parameter), and the search is skipped
+    /// (node-wise steps only) below 10⁻⁶ binades.
+    public var tiedMaxEvents: Int = 60_000
     /// Refinement rounds (exact node-wise block steps) after each tied group's line search.
     public var tiedRefinementRounds: Int = 4
     /// Options of the per-channel solver (its thread count is forced to 1: channels run in parallel).

@@ -328,6 +328,33 @@ struct GraphCoordinateDescentTests {
         }
     }
 
+    @Test("wide and unbounded grids: the tied window shrinks to the event budget; cd still ≤ RTN and CLE")
+    func wideGrids() throws {
+        let g = try tinyResNet(seed: 91)
+        for (name, budget) in [("p=4", 60_000), ("p=4", 40), ("p=20", 40), ("bf16", 40)] {
+            let spec = GraphGridSpec.uniform(weight: try FormatCatalog.grid(named: name))
+            do {
+                var options = GraphCoordinateDescentOptions()
+                options.maxSweeps = 2
+                options.tiedMaxEvents = budget
+                let cd = try GraphQuantizer.quantize(g, method: .coordinateDescent, grids: spec, options: options)
+                let rtn = try GraphQuantizer.quantize(g, method: .rtn, grids: spec)
+                let cle = try GraphQuantizer.quantize(g, method: .cle, grids: spec)
+                #expect(onGrids(cd.network, cd.grids))
+                #expect(cd.l2PathMetric <= rtn.l2PathMetric * (1 + 1e-12) && cd.l2PathMetric <= cle.l2PathMetric * (1 + 1e-9),
+                        "\(name) budget \(budget)")
+            }
+        }
+        // An unbounded weight grid with a bounded bias grid cannot be swept by the channel solver: a clear error.
+        do {
+            _ = try GraphQuantizer.quantize(g, method: .coordinateDescent,
+                                            grids: .uniform(weight: try FormatCatalog.grid(named: "p=4"),
+                                                            bias: try FormatCatalog.grid(named: "e4m3")))
+        } catch let GraphError.unsupported(message) {
+            #expect(message.contains("unbounded"))
+        }
+    }
+
     @Test("bundled CNN and folded ResNet: cd ≤ RTN and CLE, on the grids, immune to rescaling (few sweeps)")
     func bundled() throws {
         var options = GraphCoordinateDescentOptions()

@@ -5,6 +5,7 @@ struct ExperimentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "experiment",
         abstract: "Reproduce the studies (tables, CSV files and SVG plots).",
-        subcommands: [Rank1ExperimentCommand.self, ExperimentButterflyCommand.self, NetworksExperimentCommand.self]
+        subcommands: [Rank1ExperimentCommand.self, ExperimentButterflyCommand.self, NetworksExperimentCommand.self,
+                      GraphsExperimentCommand.self]
     )
 }

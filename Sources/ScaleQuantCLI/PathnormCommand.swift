@@ -8,11 +8,13 @@ struct PathnormCommand: ParsableCommand {
         abstract: "Print the l_q path-norm of a ReLU network (.safetensors or .npz, nn.Sequential names).",
         discussion: """
             The path-norm is ||Phi(theta)||_q over all input and bias paths, computed by one forward pass with \
-            |W|^q, |b|^q on the all-ones input. It is invariant under rescaling of hidden neurons.
+            |W|^q, |b|^q on the all-ones input. It is invariant under rescaling of hidden neurons. \
+            Graph specs (.json): batch norm is folded first, max-pooling counts as sum-pooling and average pooling \
+            as a 1/k coefficient (Gonon et al., arXiv 2310.01225); prints path_norm, q, input_shape, parameters.
             """
     )
 
-    @Argument(help: "The model file (.safetensors or .npz).")
+    @Argument(help: "The model file (.safetensors or .npz), or a graph spec (.json).")
     var model: String
 
     @Option(name: .long, help: "The exponent q >= 1 (default 1).")
@@ -26,6 +28,15 @@ struct PathnormCommand: ParsableCommand {
 
     func render() throws -> String {
         guard q >= 1, q.isFinite else { throw CLIError("--q must be a finite number >= 1, got \(q)") }
+        if isGraphSpec(model) {
+            if spec != nil { throw CLIError("--spec names MLP layers; a graph spec (.json) describes itself") }
+            let graph = try loadGraph(model).network
+            let norm: Double
+            do { norm = try GraphPathLifting.pathNorm(try graph.foldingBatchNorm(), q: q) } catch { throw CLIError("\(error)") }
+            return renderKeyValues([("path_norm", .number(norm)), ("q", .number(q)),
+                                    ("input_shape", .array(graph.inputShape.map { .integer($0) })),
+                                    ("parameters", .integer(graph.parameterCount))], json: json)
+        }
         let (net, _) = try loadNetwork(model, specPath: spec)
         let pairs: [(String, JSONValue)] = [("path_norm", .number(PathLifting.pathNorm(net, q: q))), ("q", .number(q)),
                                             ("widths", .array(net.widths.map { .integer($0) }))]

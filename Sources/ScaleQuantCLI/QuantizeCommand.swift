@@ -22,11 +22,13 @@ struct QuantizeCommand: ParsableCommand {
             accuracy (integer labels: correct/N, argmax ties to the first index) and float_accuracy, or \
             eval_relative_error (float targets). --methods a,b --formats f,g run every pair: -o is then a \
             directory with one file per pair and summary.json. --report DIR writes report.html, results.json, \
-            results.csv.
+            results.csv. Graph specs (MODEL.json, scalequant-graph v1: convolutions, pooling, residual adds, \
+            batch norm folded automatically): methods rtn, cle, cd, one --format; -o OUT.json writes the spec and \
+            OUT.safetensors; --eval X.npy Y.npy takes inputs [N, C*H*W] or [N, C, H, W] and integer labels.
             """
     )
 
-    @Argument(help: "The model file (.safetensors or .npz).")
+    @Argument(help: "The model file (.safetensors or .npz), or a graph spec (.json: conv/residual networks).")
     var model: String
 
     @Option(name: .long, help: "The weight format, e.g. e4m3, e2m1, int8 (see `scalequant formats`).")
@@ -97,6 +99,7 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     func render(progress: (Int, Int, String) -> Void) throws -> String {
+        if isGraphSpec(model) { return try renderGraph() }
         let methodList = Self.list(methods) + (method.map { [$0] } ?? [])
         let formatList = Self.list(formats) + (format.map { [$0] } ?? [])
         guard !methodList.isEmpty else { throw CLIError("give --method M or --methods a,b,c") }

@@ -1,0 +1,101 @@
+/// The graphs experiment (issue #7; science §4, "Measures to report"): every method on every format for
+/// convolutional and residual networks, on each model and on a randomly rescaled copy of it, so that rescaling
+/// immunity shows side by side. The rows and the CSV are those of ``NetworkExperiment``.
+public enum GraphExperiment {
+    /// A graph to quantize and the inputs to measure its output error on (row-major `samples × inputSize`, NCHW).
+    public struct Model: Sendable {
+        /// Name used in the CSV.
+        public var name: String
+        /// The graph (batch normalization is folded before anything else).
+        public var network: GraphNetwork
+        /// Evaluation inputs, `samples × inputSize`.
+        public var inputs: [Double]
+        /// Number of input rows.
+        public var samples: Int
+        /// Class labels of the input rows (prediction = argmax of the output, ties to the first index).
+        public var labels: [Int]?
+
+        /// Creates a model entry.
+        public init(name: String, network: GraphNetwork, inputs: [Double], samples: Int, labels: [Int]? = nil) {
+            self.name = name; self.network = network; self.inputs = inputs; self.samples = samples
+            self.labels = labels
+        }
+    }
+
+    /// The grid spec for a format name: `intN` (no `@step`) means per-node integer steps (see ``GraphGridSpec``).
+    ///
+    /// - Throws: ``FormatError`` for unknown formats.
+    public static func gridSpec(_ format: String) throws -> GraphGridSpec {
+        let key = format.lowercased()
+        if key.hasPrefix("int"), !key.contains("@"), let bits = Int(key.dropFirst(3)) {
+            return .integerPerNode(bits: bits, biasBits: bits)
+        }
+        return .uniform(weight: try FormatCatalog.grid(named: format), bias: nil)
+    }
+
+    /// The fraction of rows whose argmax (ties to the first index) equals the label.
+    ///
+    /// - Throws: ``GraphError/invalidArgument(_:)`` if the inputs do not match the graph.
+    public static func accuracy(_ g: GraphNetwork, inputs: [Double], samples: Int, labels: [Int]) throws -> Double {
+        let y = try g.forward(inputs, batch: samples)
+        let width = g.outputSize
+        guard samples > 0 else { return 0 }
+        var correct = 0
+        for s in 0..<samples {
+            var best = 0
+            for o in 1..<width where y[s * width + o] > y[s * width + best] { best = o }
+            if s < labels.count && best == labels[s] { correct += 1 }
+        }
+        return Double(correct) / Double(samples)
+    }
+
+    /// Runs every (model, format, method) on the folded model and on its copy rescaled by factors drawn from
+    /// `rescaleChoices` (seed `seed`). Errors are measured against the folded, unrescaled model, whose function the
+    /// rescaled copy shares. Methods other than rtn, cle and cd are refused by the quantizer.
+    ///
+    /// - Throws: ``GraphError`` or ``FormatError`` from loading, folding or quantizing.
+    public static func run(models: [Model], formats: [String], methods: [NetworkQuantizationMethod],
+                           rescaleChoices: [Double] = [1, 128, 4096], seed: UInt64 = 1, maxSweeps: Int = 10,
+                           progress: (NetworkExperiment.Row) -> Void = { _ in }) throws -> [NetworkExperiment.Row] {
+        var rows: [NetworkExperiment.Row] = []
+        var options = GraphCoordinateDescentOptions()
+        options.maxSweeps = maxSweeps
+        let clock = ContinuousClock()
+        for model in models {
+            let reference = try model.network.foldingBatchNorm()
+            let rescaled = try reference.randomlyRescaled(choices: rescaleChoices, seed: seed).network
+            let outputs = try reference.forward(model.inputs, batch: model.samples)
+            let norm = try GraphPathLifting.pathNorm(reference, q: 2)
+            let floatAccuracy = try model.labels.map {
+                try accuracy(reference, inputs: model.inputs, samples: model.samples, labels: $0)
+            }
+            for format in formats {
+                let spec = try gridSpec(format)
+                for method in methods {
+                    for (isRescaled, net) in [(false, reference), (true, rescaled)] {
+                        var result: GraphQuantizationResult!
+                        let elapsed = try clock.measure {
+                            result = try GraphQuantizer.quantize(net, method: method, grids: spec, options: options)
+                        }
+                        let metric = try GraphPathLifting.l2PathMetric(reference, result.network)
+                        let y = try result.network.forward(model.inputs, batch: model.samples)
+                        let row = NetworkExperiment.Row(
+                            model: model.name, format: format, method: method, rescaled: isRescaled,
+                            l2PathMetric: metric, relativeL2PathMetric: norm > 0 ? metric / norm : 0,
+                            outputRelativeError: NetworkExperiment.meanRelativeError(outputs, y,
+                                                                                     width: reference.outputSize),
+                            accuracy: try model.labels.map {
+                                try accuracy(result.network, inputs: model.inputs, samples: model.samples, labels: $0)
+                            },
+                            floatAccuracy: floatAccuracy, sweeps: result.sweeps,
+                            seconds: Double(elapsed.components.seconds)
+                                + Double(elapsed.components.attoseconds) * 1e-18)
+                        rows.append(row)
+                        progress(row)
+                    }
+                }
+            }
+        }
+        return rows
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import ScaleQuant
+
+// Graph specs (.json, scalequant-graph v1) in pathnorm, compare, quantize and experiment graphs: loading with
+// CLI errors, inputs of shape [N, C·H·W] or [N, C, H, W], the comparison metrics and the quantize command's graph
+// path.
+
+/// Whether a model path is a graph spec (dispatch on the `.json` extension).
+func isGraphSpec(_ path: String) -> Bool { URL(fileURLWithPath: path).pathExtension.lowercased() == "json" }
+
+/// Loads a graph spec and its weights, turning errors into CLIError.
+func loadGraph(_ path: String) throws -> (network: GraphNetwork, layout: GraphLayout) {
+    do {
+        return try GraphNetwork.loadWithLayout(spec: URL(fileURLWithPath: path))
+    } catch {
+        throw CLIError("\(error)")
+    }
+}
+
+/// The weights file a graph spec names (resolved against the spec's folder), if it can be read.
+func graphWeightsPath(_ specPath: String) -> String? {
+    guard let data = FileManager.default.contents(atPath: specPath),
+          let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+          let name = object["weights"] as? String else { return nil }
+    if name.hasPrefix("/") { return name }
+    return URL(fileURLWithPath: specPath).deletingLastPathComponent().appendingPathComponent(name).path
+}
+
+/// Reads graph inputs from a `.npy` file: `[N, C·H·W]`, `[N, C, H, W]` (or `[N, F]` for a `[F]` input), or one
+/// sample without the batch dimension.
+func loadGraphInputs(_ path: String, graph: GraphNetwork) throws -> (values: [Double], batch: Int) {
+    let array: NDArray
+    do { array = try NPY.read(path) } catch { throw CLIError("\(path): \(error)") }
+    let size = graph.inputSize
+    let batch: Int
+    if array.shape == graph.inputShape || array.shape == [size] {
+        batch = 1
+    } else if array.rank == 2, array.shape[1] == size {
+        batch = array.shape[0]
+    } else if array.rank == graph.inputShape.count + 1, Array(array.shape.dropFirst()) == graph.inputShape {
+        batch = array.shape[0]
+    } else {
+        let shape = graph.inputShape.map(String.init).joined(separator: ", ")
+        throw CLIError("\(path): data has shape \(array.shape), expected [N, \(size)] or [N, \(shape)]")
+    }
+    if let i = array.values.firstIndex(where: { !$0.isFinite }) { throw CLIError("\(path): value \(i) is NaN or infinite") }
+    return (array.values, batch)
+}
+
+/// Reads integer class labels for `batch` samples from a `.npy` file (`[N]` or `[N, 1]`).
+func loadGraphLabels(_ path: String, batch: Int) throws -> [Int] {
+    let y: NDArray
+    do { y = try NPY.read(path) } catch { throw CLIError("\(path): \(error)") }
+    guard !y.dtype.isFloatingPoint else {
+        throw CLIError("\(path): labels must be integers (got \(y.dtype.rawValue)); graphs are evaluated by accuracy")
+    }
+    guard (y.rank == 1 || (y.rank == 2 && y.shape[1] == 1)), y.shape[0] == batch else {
+        throw CLIError("\(path): labels have shape \(y.shape), expected [\(batch)]")
+    }
+    return y.values.map { Int($0) }
+}
+
+/// The comparison metrics of `compare` and `quantize` for two graphs of one structure (batch norms folded), in
+/// output order.
+func graphComparisonMetrics(reference a: GraphNetwork, other b: GraphNetwork, radius: Double,
+                            data: (values: [Double], batch: Int)?) throws -> [(String, JSONValue)] {
+    do {
+        let fa = try a.foldingBatchNorm(), fb = try b.foldingBatchNorm()
+        var out: [(String, JSONValue)] = []
+        let metric = try GraphPathLifting.l2PathMetric(fa, fb)
+        let norm = try GraphPathLifting.pathNorm(fa, q: 2)
+        out.append(("l2_path_metric", .number(metric)))
+        out.append(("relative_l2_path_metric", .number(norm > 0 ? metric / norm : 0)))
+        out.append(("l1_path_metric_bound", .nullable(try GraphPathLifting.l1PathMetricBound(fa, fb))))
+        out.append(("certified_output_bound", .nullable(try GraphPathLifting.certifiedOutputBound(fa, fb, radius: radius))))
+        out.append(("radius", .number(radius)))
+        if let data {
+            let ya = try fa.forward(data.values, batch: data.batch), yb = try fb.forward(data.values, batch: data.batch)
+            let e = Evaluation.relativeError(reference: ya, yb, width: fa.outputSize)
+            out.append(("samples", .integer(data.batch)))
+            out.append(("output_relative_error", .number(e.meanRelative)))
+            out.append(("output_max_error", .number(e.maxAbsolute)))
+        }
+        return out
+    } catch let e as CLIError {
+        throw e
+    } catch GraphError.mismatch(let message) {
+        throw CLIError("the graphs have different structures: \(message)")
+    } catch {
+        throw CLIError("\(error)")
+    }
+}
+
+extension QuantizeCommand {
+    /// `quantize` on a graph spec: methods rtn, cle, cd; one format and one method; writes a spec and its
+    /// safetensors weights (never over the inputs) and prints the metrics against the (folded) input.
+    func renderGraph() throws -> String {
+        let methodList = Self.list(methods) + (method.map { [$0] } ?? [])
+        let formatList = Self.list(formats) + (format.map { [$0] } ?? [])
+        guard methodList.count == 1, formatList.count == 1 else {
+            throw CLIError("graph specs take one --method (rtn, cle or cd) and one --format")
+        }
+        let methodName = methodList[0].lowercased(), formatName = formatList[0]
+        guard let m = NetworkQuantizationMethod(rawValue: methodName), [.rtn, .cle, .coordinateDescent].contains(m) else {
+            throw CLIError("method '\(methodName)' is not available for graph specs: use rtn, cle or cd (exact coordinate "
+                           + "descent on the l2 path-metric)")
+        }
+        if spec != nil { throw CLIError("--spec names MLP layers; a graph spec (.json) describes itself") }
+        if calib != nil { throw CLIError("--calib (method data) is not available for graph specs") }
+        if report != nil { throw CLIError("--report is not available for graph specs yet") }
+        guard eval.isEmpty || eval.count == 2 else {
+            throw CLIError("--eval takes two files: X.npy (inputs) and Y.npy (integer labels)")
+        }
+        guard ["auto", "input", "float32", "float64"].contains(dtype.lowercased()) else {
+            throw CLIError("--dtype must be auto, input, float32 or float64")
+        }
+        guard isGraphSpec(output) else {
+            throw CLIError("the output of a graph must be a spec path ending in .json (its weights go next to it, "
+                           + ".safetensors)")
+        }
+        let (graph, layout) = try loadGraph(model)
+        let grids = GraphGridSpec(weights: try Self.choice(formatName), biases: try biasFormat.map(Self.choice))
+        var options = GraphCoordinateDescentOptions()
+        options.maxSweeps = max(1, maxSweeps)
+        let result: GraphQuantizationResult
+        do {
+            result = try GraphQuantizer.quantize(graph, method: m, grids: grids, options: options)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        var outLayout = layout
+        switch dtype.lowercased() {
+        case "float32": outLayout.dtype = .float32
+        case "float64": outLayout.dtype = .float64
+        default: break
+        }
+        outLayout.description = (layout.description.isEmpty ? "" : layout.description + "; ")
+            + "quantized: \(methodName), \(formatName)"
+        var metadata = layout.metadata
+        metadata["format"] = formatName
+        metadata["bias_format"] = biasFormat ?? formatName
+        metadata["method"] = methodName
+        metadata["l2_path_metric"] = formatNumber(result.l2PathMetric)
+        metadata["folded_batch_norm"] = result.foldedBatchNorm ? "yes" : "no"
+        let inputs = [URL(fileURLWithPath: model)] + (graphWeightsPath(model).map { [URL(fileURLWithPath: $0)] } ?? [])
+        do {
+            try result.network.save(spec: URL(fileURLWithPath: output), layout: outLayout, metadata: metadata,
+                                    refusingToOverwrite: inputs)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        let folded: GraphNetwork
+        do { folded = try graph.foldingBatchNorm() } catch { throw CLIError("\(error)") }
+        var pairs: [(String, JSONValue)] = [("method", .string(methodName)), ("format", .string(formatName)),
+                                            ("bias_format", .string(biasFormat ?? formatName)),
+                                            ("output", .string(output)),
+                                            ("folded_batch_norm", .bool(result.foldedBatchNorm))]
+        let data = try self.data.map { try loadGraphInputs($0, graph: graph) }
+        pairs += try graphComparisonMetrics(reference: folded, other: result.network, radius: 1, data: data)
+        if m == .coordinateDescent { pairs.append(("sweeps", .integer(result.sweeps))) }
+        if eval.count == 2 {
+            let x = try loadGraphInputs(eval[0], graph: graph)
+            let labels = try loadGraphLabels(eval[1], batch: x.batch)
+            do {
+                let accuracy = try GraphExperiment.accuracy(result.network, inputs: x.values, samples: x.batch,
+                                                            labels: labels)
+                let floatAccuracy = try GraphExperiment.accuracy(folded, inputs: x.values, samples: x.batch,
+                                                                 labels: labels)
+                let error = Evaluation.relativeError(reference: try folded.forward(x.values, batch: x.batch),
+                                                     try result.network.forward(x.values, batch: x.batch),
+                                                     width: folded.outputSize)
+                pairs.append(("eval_samples", .integer(x.batch)))
+                pairs.append(("accuracy", .number(accuracy)))
+                pairs.append(("float_accuracy", .number(floatAccuracy)))
+                pairs.append(("eval_output_relative_error", .number(error.meanRelative)))
+            } catch {
+                throw CLIError("\(error)")
+            }
+        }
+        return renderKeyValues(pairs, json: json)
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import ScaleQuant
+
+/// `scalequant experiment graphs`: rtn, cle and cd on the bundled digits CNN and ResNet (or given graph specs), on
+/// each model and a randomly rescaled copy; CSV output with the networks experiment's columns.
+struct GraphsExperimentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "graphs",
+        abstract: "Compare rtn, cle and cd on convolutional/residual networks, with and without random rescaling.",
+        discussion: """
+            Default models: the bundled digits_cnn and digits_resnet (Resources/models/*.json; batch norm folded), \
+            evaluated on the bundled test split (Resources/data/digits_test_x.npy, 450 x 64 read as 450 x 1 x 8 x 8, \
+            and digits_test_y.npy). Formats default to e2m1,e3m2,e4m3,int4,int8 (integer formats: per-node steps \
+            max|.|/q from a reference graph, see `quantize --help`). Each model is also rescaled by factors drawn \
+            from {1,128,4096} per channel group; errors are always measured against the original. Columns: model, \
+            format, method, rescaled, l2_path_metric, relative_l2_path_metric, output_relative_error, accuracy, \
+            float_accuracy, sweeps, seconds.
+            """
+    )
+
+    @Option(name: .long, help: "Comma-separated formats.")
+    var formats = "e2m1,e3m2,e4m3,int4,int8"
+
+    @Option(name: .long, help: "Comma-separated methods (rtn,cle,cd).")
+    var methods = "rtn,cle,cd"
+
+    @Option(name: .long, help: "Comma-separated bundled models (digits_cnn,digits_resnet); empty for none.")
+    var models = "digits_cnn,digits_resnet"
+
+    @Option(name: .long, help: "A graph spec (.json) to add; evaluated on --data (and --labels) if given.")
+    var model: [String] = []
+
+    @Option(name: .long, help: "Inputs (.npy [N, C*H*W] or [N, C, H, W]) for the --model entries.")
+    var data: String?
+
+    @Option(name: .long, help: "Integer class labels (.npy [N]) of --data, for the accuracy column.")
+    var labels: String?
+
+    @Option(name: .long, help: "Random input samples for --model entries without --data.")
+    var samples = 200
+
+    @Option(name: .long, help: "Seed of the rescaling (and of random inputs).")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("max-sweeps"), help: "Coordinate-descent sweeps at most.")
+    var maxSweeps = 10
+
+    @Option(name: [.customShort("o"), .long], help: "Write the CSV here instead of standard output.")
+    var output: String?
+
+    func experimentModels() throws -> [GraphExperiment.Model] {
+        var out: [GraphExperiment.Model] = []
+        let bundled = QuantizeCommand.list(models)
+        if !bundled.isEmpty {
+            let resources = DemoCommand.resourcesDirectory()
+            for name in bundled {
+                guard ["digits_cnn", "digits_resnet"].contains(name) else {
+                    throw CLIError("unknown bundled graph '\(name)' (known: digits_cnn, digits_resnet); add other "
+                                   + "graph specs with --model")
+                }
+                let path = resources + "/models/" + name + ".json"
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw CLIError("bundled model not found at \(path): run from a checkout, set SCALEQUANT_RESOURCES "
+                                   + "or pass --models ''")
+                }
+                let graph = try loadGraph(path).network
+                let x = try loadGraphInputs(resources + "/data/digits_test_x.npy", graph: graph)
+                let y = try loadGraphLabels(resources + "/data/digits_test_y.npy", batch: x.batch)
+                out.append(.init(name: name, network: graph, inputs: x.values, samples: x.batch, labels: y))
+            }
+        }
+        if labels != nil && data == nil { throw CLIError("--labels needs --data") }
+        for path in model {
+            guard isGraphSpec(path) else { throw CLIError("\(path): --model takes graph specs (.json)") }
+            let graph = try loadGraph(path).network
+            if let data {
+                let x = try loadGraphInputs(data, graph: graph)
+                let y = try labels.map { try loadGraphLabels($0, batch: x.batch) }
+                out.append(.init(name: path, network: graph, inputs: x.values, samples: x.batch, labels: y))
+            } else {
+                var rng = SeededGenerator(seed: seed)
+                out.append(.init(name: path, network: graph, inputs: rng.gaussians(samples * graph.inputSize),
+                                 samples: samples))
+            }
+        }
+        guard !out.isEmpty else { throw CLIError("no models: give --models or --model") }
+        return out
+    }
+
+    func render(progress: (String) -> Void = { _ in }) throws -> String {
+        let ms = try QuantizeCommand.list(methods).map { name throws(CLIError) -> NetworkQuantizationMethod in
+            guard let m = NetworkQuantizationMethod(rawValue: name.lowercased()),
+                  [.rtn, .cle, .coordinateDescent].contains(m) else {
+                throw CLIError("unknown or unsupported method '\(name)' for graphs (rtn, cle, cd)")
+            }
+            return m
+        }
+        let fs = QuantizeCommand.list(formats)
+        guard !ms.isEmpty, !fs.isEmpty else { throw CLIError("give at least one method and one format") }
+        for f in fs { _ = try QuantizeCommand.choice(f) }
+        guard maxSweeps >= 1 else { throw CLIError("--max-sweeps must be at least 1") }
+        let rows: [NetworkExperiment.Row]
+        do {
+            rows = try GraphExperiment.run(models: try experimentModels(), formats: fs, methods: ms, seed: seed,
+                                           maxSweeps: maxSweeps) { row in
+                progress(String(NetworkExperiment.csv([row]).split(separator: "\n")[1]))
+            }
+        } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
+        let text = NetworkExperiment.csv(rows)
+        if let output {
+            do { try writeAtomically(Array(text.utf8), to: output) } catch { throw CLIError("\(error)") }
+            return "wrote \(rows.count) rows to \(output)"
+        }
+        return String(text.dropLast())
+    }
+
+    func run() throws {
+        emit(try render(progress: { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }))
+    }
+}

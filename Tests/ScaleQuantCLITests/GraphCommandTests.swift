@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+import ScaleQuant
+@testable import ScaleQuantCLI
+
+@Suite struct GraphCommandTests {
+    static var resources: String { DemoCommand.resourcesDirectory() }
+    static var cnn: String { resources + "/models/digits_cnn.json" }
+    static var resnet: String { resources + "/models/digits_resnet.json" }
+    static var testX: String { resources + "/data/digits_test_x.npy" }
+    static var testY: String { resources + "/data/digits_test_y.npy" }
+
+    func temp(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("sq-graph-\(UInt64.random(in: 0...UInt64.max))-\(name)").path
+    }
+
+    @Test func quantizeWritesGraphAndMetrics() throws {
+        let out = temp("q.json"), weights = String(out.dropLast(5)) + ".safetensors"
+        defer { for p in [out, weights] { try? FileManager.default.removeItem(atPath: p) } }
+        var metrics: [String: Double] = [:]
+        for method in ["rtn", "cle", "cd"] {
+            let text = try parse(["quantize", Self.cnn, "--format", "int4", "--method", method, "-o", out,
+                                  "--eval", Self.testX, Self.testY, "--max-sweeps", "2", "--json"],
+                                 as: QuantizeCommand.self).render()
+            let obj = try #require(try jsonObject(text) as? [String: Any])
+            metrics[method] = try #require(obj["l2_path_metric"] as? Double)
+            #expect(obj["certified_output_bound"] as? Double != nil)
+            #expect(obj["relative_l2_path_metric"] as? Double != nil)
+            let accuracy = try #require(obj["accuracy"] as? Double)
+            #expect(accuracy > 0.8 && (obj["float_accuracy"] as? Double ?? 0) > 0.97)
+            #expect(obj["folded_batch_norm"] as? Bool == false)
+            let file = try SafeTensorsFile.read(weights)
+            #expect(file.metadata["method"] == method && file.metadata["format"] == "int4")
+            let saved = try GraphNetwork.load(spec: URL(fileURLWithPath: out))
+            #expect(saved.nodes.count == 8)
+            let cmp = try parse(["compare", Self.cnn, out, "--json", "--data", Self.testX], as: CompareCommand.self).render()
+            let c = try #require(try jsonObject(cmp) as? [String: Any])
+            let m = try #require(c["l2_path_metric"] as? Double)
+            #expect(abs(m - metrics[method]!) <= 1e-9 * m, "\(method): \(m) vs \(metrics[method]!)")
+            #expect(c["output_relative_error"] as? Double != nil)
+        }
+        #expect(metrics["cd"]! <= metrics["rtn"]! && metrics["cd"]! <= metrics["cle"]! * (1 + 1e-9))
+    }
+
+    @Test func resnetIsFoldedAndPathnormWorks() throws {
+        let out = temp("r.json"), weights = String(out.dropLast(5)) + ".safetensors"
+        defer { for p in [out, weights] { try? FileManager.default.removeItem(atPath: p) } }
+        let text = try parse(["quantize", Self.resnet, "--format", "e4m3", "--method", "rtn", "-o", out, "--json"],
+                             as: QuantizeCommand.self).render()
+        let obj = try #require(try jsonObject(text) as? [String: Any])
+        #expect(obj["folded_batch_norm"] as? Bool == true)
+        #expect(!(try GraphNetwork.load(spec: URL(fileURLWithPath: out))).hasBatchNorm)
+        let norm = try parse(["pathnorm", Self.resnet, "--q", "2", "--json"], as: PathnormCommand.self).render()
+        let n = try #require(try jsonObject(norm) as? [String: Any])
+        let expected = try GraphPathLifting.pathNorm(
+            GraphNetwork.load(spec: URL(fileURLWithPath: Self.resnet)).foldingBatchNorm(), q: 2)
+        let printed = try #require(n["path_norm"] as? Double)
+        #expect(abs(printed - expected) <= 1e-14 * expected)
+    }
+
+    @Test func graphErrors() throws {
+        let exact = cliErrorMessage {
+            _ = try parse(["quantize", Self.cnn, "--format", "e4m3", "--method", "exact", "-o", temp("x.json")],
+                          as: QuantizeCommand.self).render()
+        }
+        #expect(exact?.contains("cd") == true)
+        let overwrite = cliErrorMessage {
+            _ = try parse(["quantize", Self.cnn, "--format", "e4m3", "--method", "rtn", "-o", Self.cnn],
+                          as: QuantizeCommand.self).render()
+        }
+        #expect(overwrite?.contains("overwrite") == true)
+        let notJSON = cliErrorMessage {
+            _ = try parse(["quantize", Self.cnn, "--format", "e4m3", "--method", "rtn", "-o", temp("x.safetensors")],
+                          as: QuantizeCommand.self).render()
+        }
+        #expect(notJSON?.contains(".json") == true)
+        let mixed = cliErrorMessage {
+            _ = try parse(["compare", Self.cnn, Self.resources + "/models/digits_mlp_64_32_10.safetensors"],
+                          as: CompareCommand.self).render()
+        }
+        #expect(mixed?.contains("graph spec") == true)
+        let structure = cliErrorMessage {
+            _ = try parse(["compare", Self.cnn, Self.resnet], as: CompareCommand.self).render()
+        }
+        #expect(structure?.contains("different") == true)
+    }
+
+    @Test("experiment graphs: reduced run, cd no worse than RTN and CLE, rescaling immunity of cle and cd")
+    func experimentCSV() throws {
+        let text = try parse(["experiment", "graphs", "--models", "digits_cnn", "--formats", "int4,e3m2",
+                              "--methods", "rtn,cle,cd", "--max-sweeps", "2"], as: GraphsExperimentCommand.self).render()
+        let lines = text.split(separator: "\n")
+        let header = "model,format,method,rescaled,l2_path_metric,relative_l2_path_metric,output_relative_error,"
+            + "accuracy,float_accuracy,sweeps,seconds"
+        #expect(lines.first.map(String.init) == header)
+        let rows = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        #expect(rows.count == 2 * 3 * 2)
+        var metric: [String: Double] = [:]
+        for r in rows {
+            metric[r[1] + r[2] + r[3]] = Double(r[4])
+            #expect(Double(r[7]) != nil && Double(r[8]) != nil, "\(r)")
+        }
+        for f in ["int4", "e3m2"] {
+            #expect(metric[f + "cdno"]! <= metric[f + "rtnno"]! && metric[f + "cdno"]! <= metric[f + "cleno"]! * (1 + 1e-9))
+            for m in ["cle", "cd"] {
+                let a = metric[f + m + "no"]!, b = metric[f + m + "yes"]!
+                #expect(abs(a - b) <= 1e-12 * a, "\(f) \(m): \(a) vs \(b)")
+            }
+            #expect(abs(metric[f + "rtnno"]! - metric[f + "rtnyes"]!) > 1e-6 * metric[f + "rtnno"]!)
+        }
+    }
+}

@@ -73,40 +73,10 @@ struct IncrementalPathMetric {
 
     /// Recomputes E, G, B of node n's output from its inputs (the recurrence of `squaredL2PathMetricAsGiven`).
     private mutating func recompute(_ n: Int) {
-        let a = reference, na = a.nodes[n], nb = quantized.nodes[n], size = a.valueSize(n + 1)
         var e = [Double](), g = [Double](), bb = [Double]()
         swap(&e, &E[n + 1]); swap(&g, &G[n + 1]); swap(&bb, &B[n + 1])
-        if na.operation.isAffine {
-            let sp = spatial[n + 1]
-            for k in 0..<size {
-                let x = na.bias[k / sp], y = nb.bias[k / sp], d = x - y
-                e[k] = d * d; g[k] = d * y; bb[k] = y * y
-            }
-        } else {
-            for k in 0..<size { e[k] = 0; g[k] = 0; bb[k] = 0 }
-        }
-        let c = a.edgeCoefficient(n), c2 = c * c
-        let src = a.sourceValues[n], last = src[src.count - 1]
-        let (e0, g0, b0) = (E[src[0]], G[src[0]], B[src[0]])
-        let (e1, g1, b1) = (E[last], G[last], B[last])
-        let wa = na.weight, wb = nb.weight
-        e.withUnsafeMutableBufferPointer { ep in
-            g.withUnsafeMutableBufferPointer { gp in
-                bb.withUnsafeMutableBufferPointer { bp in
-                    a.forEachEdge(n) { o, slot, i, p in
-                        let (ek, gk, bk) = slot == 0 ? (e0[i], g0[i], b0[i]) : (e1[i], g1[i], b1[i])
-                        if p >= 0 {
-                            let w = wa[p], w2 = wb[p], d = w - w2
-                            ep[o] += w * w * ek + 2 * w * d * gk + d * d * bk
-                            gp[o] += w * w2 * gk + d * w2 * bk
-                            bp[o] += w2 * w2 * bk
-                        } else {
-                            ep[o] += c2 * ek; gp[o] += c2 * gk; bp[o] += c2 * bk
-                        }
-                    }
-                }
-            }
-        }
+        GraphPathLifting.metricStep(n, reference, quantized, spatial: spatial[n + 1], E: E, G: G, B: B,
+                                    e: &e, g: &g, bb: &bb)
         swap(&e, &E[n + 1]); swap(&g, &G[n + 1]); swap(&bb, &B[n + 1])
     }
 

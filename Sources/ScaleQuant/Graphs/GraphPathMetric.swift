@@ -31,35 +31,51 @@ extension GraphPathLifting {
         var G = E
         var B: [[Double]] = [[Double](repeating: 1, count: a.inputSize)]
         for n in a.nodes.indices {
-            let na = a.nodes[n], nb = b.nodes[n], size = a.valueSize(n + 1)
-            var e = [Double](repeating: 0, count: size), g = e, bb = e
-            if na.operation.isAffine {
-                let spatial = a.spatialSize(ofValue: n + 1)
-                for k in 0..<size {
-                    let x = na.bias[k / spatial], y = nb.bias[k / spatial], d = x - y
-                    e[k] = d * d; g[k] = d * y; bb[k] = y * y
-                }
-            }
-            let c = a.edgeCoefficient(n), c2 = c * c
-            let src = a.sourceValues[n]
-            let (e0, g0, b0) = (E[src[0]], G[src[0]], B[src[0]])
-            let last = src[src.count - 1]
-            let (e1, g1, b1) = (E[last], G[last], B[last])
-            let wa = na.weight, wb = nb.weight
-            a.forEachEdge(n) { o, slot, i, p in
-                let (ek, gk, bk) = slot == 0 ? (e0[i], g0[i], b0[i]) : (e1[i], g1[i], b1[i])
-                if p >= 0 {
-                    let w = wa[p], w2 = wb[p], d = w - w2
-                    e[o] += w * w * ek + 2 * w * d * gk + d * d * bk
-                    g[o] += w * w2 * gk + d * w2 * bk
-                    bb[o] += w2 * w2 * bk
-                } else {
-                    e[o] += c2 * ek; g[o] += c2 * gk; bb[o] += c2 * bk
-                }
-            }
+            var e = [Double](repeating: 0, count: a.valueSize(n + 1)), g = e, bb = e
+            metricStep(n, a, b, spatial: a.spatialSize(ofValue: n + 1), E: E, G: G, B: B, e: &e, g: &g, bb: &bb)
             E.append(e); G.append(g); B.append(bb)
         }
         return E[a.valueCount - 1].reduce(0, +)
+    }
+
+    /// One node of the E/G/B recurrence: overwrites `e`, `g`, `bb` (sized to node n's output) with E, G, B of node
+    /// n's output, from those of its inputs in `E`, `G`, `B` (indexed by value; only n's sources are read).
+    /// `spatial` is the number of elements per channel of the output (the bias index of element k is k / spatial).
+    /// Shared by the full pass and ``GraphIncrementalMetric``. O(edges of n).
+    static func metricStep(_ n: Int, _ a: GraphNetwork, _ b: GraphNetwork, spatial: Int,
+                           E: [[Double]], G: [[Double]], B: [[Double]],
+                           e: inout [Double], g: inout [Double], bb: inout [Double]) {
+        let na = a.nodes[n], nb = b.nodes[n], size = e.count
+        if na.operation.isAffine {
+            for k in 0..<size {
+                let x = na.bias[k / spatial], y = nb.bias[k / spatial], d = x - y
+                e[k] = d * d; g[k] = d * y; bb[k] = y * y
+            }
+        } else {
+            for k in 0..<size { e[k] = 0; g[k] = 0; bb[k] = 0 }
+        }
+        let c = a.edgeCoefficient(n), c2 = c * c
+        let src = a.sourceValues[n], last = src[src.count - 1]
+        let (e0, g0, b0) = (E[src[0]], G[src[0]], B[src[0]])
+        let (e1, g1, b1) = (E[last], G[last], B[last])
+        let wa = na.weight, wb = nb.weight
+        e.withUnsafeMutableBufferPointer { ep in
+            g.withUnsafeMutableBufferPointer { gp in
+                bb.withUnsafeMutableBufferPointer { bp in
+                    a.forEachEdge(n) { o, slot, i, p in
+                        let (ek, gk, bk) = slot == 0 ? (e0[i], g0[i], b0[i]) : (e1[i], g1[i], b1[i])
+                        if p >= 0 {
+                            let w = wa[p], w2 = wb[p], d = w - w2
+                            ep[o] += w * w * ek + 2 * w * d * gk + d * d * bk
+                            gp[o] += w * w2 * gk + d * w2 * bk
+                            bp[o] += w2 * w2 * bk
+                        } else {
+                            ep[o] += c2 * ek; gp[o] += c2 * gk; bp[o] += c2 * bk
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// An upper bound on the ℓ¹ path-metric ‖Φ(θ) − Φ(θ')‖₁ when the signs agree (science §4, our derivation):

@@ -25,33 +25,17 @@ enum SolvesBenchmark {
     }
 
     /// The subproblems of `perLayer` evenly spaced neurons of each hidden layer, for the network `net` and its
-    /// quantization `q` (the forward and backward quantities of `CoordinateDescent.swift`, recomputed here from
-    /// the public network type).
+    /// quantization `q` (weights from ``NetworkQuantizer/subproblemWeights(_:_:)``, as `cd` builds them).
     static func problems(_ net: ReLUNetwork, _ q: ReLUNetwork, perLayer: Int) -> [(layer: Int, problem: Problem)] {
-        let L = net.layers.count
-        // Backward: G[l][o] = <S_o, Ŝ_o>, M[l][o] = ||Ŝ_o||² for the units output by layer l.
-        var G = [[Double]](repeating: [], count: L), M = G
-        G[L - 1] = [Double](repeating: 1, count: net.outputSize); M[L - 1] = G[L - 1]
-        for l in stride(from: L - 2, through: 0, by: -1) {
-            let a = net.layers[l + 1], b = q.layers[l + 1], n = a.inputs
-            var g = [Double](repeating: 0, count: n), m = g
-            for o in 0..<a.outputs {
-                for k in 0..<n {
-                    let w = a.weight[o * n + k], wq = b.weight[o * n + k]
-                    g[k] += w * wq * G[l + 1][o]; m[k] += wq * wq * M[l + 1][o]
-                }
-            }
-            G[l] = g; M[l] = m
-        }
+        let (F, N, G, M) = NetworkQuantizer.subproblemWeights(net, q)
         var out: [(layer: Int, problem: Problem)] = []
-        var F = [Double](repeating: 1, count: net.inputSize), N = F
-        for l in 0..<(L - 1) {
+        for l in 0..<(net.layers.count - 1) {
             let layer = net.layers[l], next = net.layers[l + 1], n = layer.inputs
             let stride = max(1, layer.outputs / perLayer)
             for i in Swift.stride(from: 0, to: layer.outputs, by: stride) {
                 var b = layer.incoming(i)
-                for k in 0..<n { b[k] *= F[k] }
-                let d = N + [1]
+                for k in 0..<n { b[k] *= F[l][k] }
+                let d = N[l] + [1]
                 var a = next.column(i)
                 for o in 0..<a.count { a[o] *= G[l + 1][o] }
                 let c = M[l + 1]
@@ -60,18 +44,6 @@ enum SolvesBenchmark {
                 out.append((l, Problem(a: xi.map { a[$0] }, c: xi.map { c[$0] }, b: yi.map { b[$0] },
                                        d: yi.map { d[$0] })))
             }
-            // Forward quantities of this layer (with q's rows).
-            let ql = q.layers[l]
-            var F2 = [Double](repeating: 0, count: layer.outputs), N2 = F2
-            for i in 0..<layer.outputs {
-                var f = layer.bias[i] * ql.bias[i], nn = ql.bias[i] * ql.bias[i]
-                for k in 0..<n {
-                    let w = layer.weight[i * n + k], wq = ql.weight[i * n + k]
-                    f += w * wq * F[k]; nn += wq * wq * N[k]
-                }
-                F2[i] = f; N2[i] = nn
-            }
-            F = F2; N = N2
         }
         return out
     }

@@ -72,17 +72,7 @@ extension NetworkQuantizer {
                     options.afterNeuronStep?(q)
                 }
                 // Forward quantities of this layer's neurons, now that its rows are final for the sweep.
-                var F2 = [Double](repeating: 0, count: layer.outputs), N2 = F2
-                let ql = q.layers[l]
-                for i in 0..<layer.outputs {
-                    var f = layer.bias[i] * ql.bias[i], nn = ql.bias[i] * ql.bias[i]
-                    for k in 0..<n {
-                        let w = layer.weight[i * n + k], wq = ql.weight[i * n + k]
-                        f += w * wq * F[k]; nn += wq * wq * N[k]
-                    }
-                    F2[i] = f; N2[i] = nn
-                }
-                F = F2; N = N2
+                (F, N) = forwardQuantities(layer, q.layers[l], F: F, N: N)
             }
             let value = PathLifting.squaredL2PathMetric(net, q)
             history.append(max(value, 0).squareRoot())
@@ -91,6 +81,42 @@ extension NetworkQuantizer {
             if improvement <= options.relativeTolerance * current { break }
         }
         return (q, history, sweeps)
+    }
+
+    /// The forward quantities of the units output by a layer, F_i = ⟨P_i, P̂_i⟩ and N̂_i = ‖P̂_i‖² over their
+    /// in-paths, from those of its inputs (`F`, `N`): F_i = b_i b̂_i + Σ_k W_ik Ŵ_ik F_k, N̂_i = b̂_i² + Σ_k Ŵ_ik² N̂_k,
+    /// with `layer` from θ and `quantized` from θ̂. O(parameters of the layer).
+    static func forwardQuantities(_ layer: DenseLayer, _ quantized: DenseLayer, F: [Double], N: [Double])
+        -> (F: [Double], N: [Double]) {
+        let n = layer.inputs
+        var F2 = [Double](repeating: 0, count: layer.outputs), N2 = F2
+        for i in 0..<layer.outputs {
+            var f = layer.bias[i] * quantized.bias[i], nn = quantized.bias[i] * quantized.bias[i]
+            for k in 0..<n {
+                let w = layer.weight[i * n + k], wq = quantized.weight[i * n + k]
+                f += w * wq * F[k]; nn += wq * wq * N[k]
+            }
+            F2[i] = f; N2[i] = nn
+        }
+        return (F2, N2)
+    }
+
+    /// The weights of coordinate descent's per-neuron subproblems for θ = `net` and θ̂ = `quantized` (science §4; see
+    /// ``coordinateDescent(_:start:grids:options:)``): per layer ℓ, `F[ℓ]`, `N[ℓ]` are ⟨P_k, P̂_k⟩ and ‖P̂_k‖² of the
+    /// units feeding layer ℓ (the inputs: 1), `G[ℓ]`, `M[ℓ]` are ⟨S_o, Ŝ_o⟩ and ‖Ŝ_o‖² of the units layer ℓ outputs
+    /// (the outputs: 1). Hidden neuron i of layer ℓ then has a = W_{ℓ+1}[:, i]⊙G[ℓ+1], c = M[ℓ+1],
+    /// b = [W_ℓ[i, :]⊙F[ℓ], b_ℓ[i]], d = [N[ℓ], 1]. For tools and benchmarks; cd itself recomputes F, N after every
+    /// layer it changes. O(P).
+    public static func subproblemWeights(_ net: ReLUNetwork, _ quantized: ReLUNetwork)
+        -> (F: [[Double]], N: [[Double]], G: [[Double]], M: [[Double]]) {
+        precondition(net.widths == quantized.widths, "networks have different architectures")
+        var F = [[Double](repeating: 1, count: net.inputSize)], N = F
+        for l in 0..<(net.layers.count - 1) {
+            let (f, n) = forwardQuantities(net.layers[l], quantized.layers[l], F: F[l], N: N[l])
+            F.append(f); N.append(n)
+        }
+        let (G, M) = backwardQuantities(net, quantized)
+        return (F, N, G, M)
     }
 
     /// G[ℓ][o] = ⟨S_o, Ŝ_o⟩ and M[ℓ][o] = ‖Ŝ_o‖² over the out-paths of the units output by layer ℓ (1 at the

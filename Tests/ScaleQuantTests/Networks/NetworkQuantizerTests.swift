@@ -105,6 +105,21 @@ struct NetworkQuantizerTests {
         }
     }
 
+    @Test("subproblem weights: the forward and backward quantities reproduce ⟨Φ, Φ̂⟩ and ‖Φ̂‖² across a cut")
+    func subproblemWeights() throws {
+        let net = ReLUNetwork.random(widths: [5, 7, 3], seed: 61, biasScale: 0.4)
+        let q = try NetworkQuantizer.quantize(net, method: .rtn, grids: .uniform(weight: Self.e2m1, bias: nil)).network
+        let (F, N, G, M) = NetworkQuantizer.subproblemWeights(net, q)
+        let out = net.layers[1], qo = q.layers[1]
+        // Paths crossing the hidden units (F[1]·G[0], N[1]·M[0]) plus the output biases' paths.
+        var inner = 0.0, norm = 0.0
+        for j in 0..<7 { inner += F[1][j] * G[0][j]; norm += N[1][j] * M[0][j] }
+        for o in 0..<3 { inner += out.bias[o] * qo.bias[o]; norm += qo.bias[o] * qo.bias[o] }
+        #expect(relDiff(inner, PathLifting.innerProduct(net, q)) < 1e-12)
+        #expect(relDiff(norm, PathLifting.pathNormPower(q, q: 2)) < 1e-12)
+        #expect(F[0] == [Double](repeating: 1, count: 5) && G[1] == [Double](repeating: 1, count: 3))
+    }
+
     @Test("CLE reaches the same fixed point from every rescaling of a network")
     func cleFixedPoint() {
         let net = ReLUNetwork.random(widths: [6, 12, 10, 8, 3], seed: 41)

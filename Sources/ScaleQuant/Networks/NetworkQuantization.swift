@@ -174,63 +174,6 @@ public enum NetworkQuantizer {
                                          history: history, grids: used)
     }
 
-    /// Coordinate descent from every rescaling-independent start, keeping the best end point.
-    ///
-    /// Grids: those of the ``ReLUNetwork/normalForm()`` and, when they differ (integer grids with per-layer steps),
-    /// those of the cross-layer-equalized normal form, the grids CLE rounds to. Starts on each: left-to-right, RTN of
-    /// the max-normalized network (on coarse formats left-to-right can lose whole layers to the format's limited
-    /// range, and the all-zero network is a fixed point of coordinate descent) and RTN of the equalized network
-    /// (CLE's answer). The best start of each grid choice is descended; the best end point wins. Every candidate
-    /// depends only on the rescaling orbit (the normal form, and CLE's fixed point, which the equalization reaches
-    /// to ~1e-14 from any member of the orbit), so the result stays independent of the input's scaling, and it is
-    /// never worse than any start: in particular never worse than CLE (up to that fixed-point tolerance).
-    static func bestCoordinateDescent(_ network: ReLUNetwork, grids: NetworkGridSpec,
-                                      options: CoordinateDescentOptions) throws
-        -> (network: ReLUNetwork, history: [Double], sweeps: Int,
-            grids: (weights: [any NumberGrid], biases: [any NumberGrid])) {
-        let normal = network.normalForm().network
-        let equalized = crossLayerEqualized(normal).network
-        let gNormal = try grids.resolve(for: normal), gEqualized = try grids.resolve(for: equalized)
-        let sameGrids = zip(gNormal.weights + gNormal.biases, gEqualized.weights + gEqualized.biases)
-            .allSatisfy { sameGrid($0, $1) }
-        var choices = [gNormal]
-        if !sameGrids { choices.append(gEqualized) }
-        var best: (network: ReLUNetwork, history: [Double], sweeps: Int,
-                   grids: (weights: [any NumberGrid], biases: [any NumberGrid]))?
-        var bestValue = Double.infinity
-        for g in choices {
-            let starts = [try leftToRight(network, g), roundToNearest(maxNormalized(network, g.weights), g),
-                          roundToNearest(equalized, g)]
-            let values = starts.map { PathLifting.squaredL2PathMetric(network, $0) }
-            let first = values.indices.min { values[$0] < values[$1] }!
-            options.beforeDescent?(values[first])
-            let cd = try coordinateDescent(network, start: starts[first], grids: g, options: options)
-            let value = PathLifting.squaredL2PathMetric(network, cd.network)
-            if value < bestValue { bestValue = value; best = (cd.network, cd.history, cd.sweeps, g) }
-        }
-        return best!
-    }
-
-    /// The network rescaled so that every hidden neuron's largest incoming |weight or bias| equals the largest
-    /// finite value of its layer's grid (1 for unbounded grids): a canonical member of the rescaling orbit that
-    /// uses the whole range of the format, a rescaling-independent starting point for RTN. O(P).
-    static func maxNormalized(_ network: ReLUNetwork, _ grids: [any NumberGrid]) -> ReLUNetwork {
-        var out = network
-        for l in 0..<(network.layers.count - 1) {
-            let layer = out.layers[l]
-            let target = grids[l].maxFinite.isFinite ? grids[l].maxFinite : 1
-            var f = [Double](repeating: 1, count: layer.outputs)
-            for i in 0..<layer.outputs {
-                var m = abs(layer.bias[i])
-                for k in 0..<layer.inputs { m = max(m, abs(layer.weight[i * layer.inputs + k])) }
-                if m > 0 { f[i] = target / m }
-            }
-            out.layers[l].scale(rows: f, columnsDividedBy: nil)
-            out.layers[l + 1].scale(rows: nil, columnsDividedBy: f)
-        }
-        return out
-    }
-
     /// Every weight of layer ℓ rounded to `grids.weights[ℓ]`, every bias to `grids.biases[ℓ]`. O(P).
     public static func roundToNearest(_ network: ReLUNetwork,
                                       _ grids: (weights: [any NumberGrid], biases: [any NumberGrid])) -> ReLUNetwork {
@@ -240,50 +183,6 @@ public enum NetworkQuantizer {
             out.layers[l].bias = grids.biases[l].round(network.layers[l].bias)
         }
         return out
-    }
-
-    /// Cross-layer equalization (M. Nagel et al., *Data-free quantization through weight equalization and bias
-    /// correction*, arXiv 1906.04721): for each hidden neuron i between layers ℓ and ℓ+1, s_i = √(r¹_i / r²_i)
-    /// with r¹ the largest |weight| of its incoming row (weights only, as in the paper) and r² of its outgoing
-    /// column; the row and bias are divided by s_i and the column multiplied by it; repeated over all layers until
-    /// max |log s| < 1e-14, i.e. to the fixed point, which is the same for every member of the rescaling orbit
-    /// (25–51 sweeps on the experiment's and the benchmark's networks), or 10,000 sweeps. Returns the equalized
-    /// network (same function) and the total scalings (the factors the incoming parameters were multiplied by,
-    /// 1/Π s). O(P) per sweep.
-    public static func crossLayerEqualized(_ network: ReLUNetwork) -> (network: ReLUNetwork, scalings: NeuronScalings) {
-        let r = crossLayerEqualizedCounting(network)
-        return (r.network, r.scalings)
-    }
-
-    /// ``crossLayerEqualized(_:)`` that also returns the number of sweeps run.
-    static func crossLayerEqualizedCounting(_ network: ReLUNetwork, tolerance: Double = 1e-14, maxSweeps: Int = 10_000)
-        -> (network: ReLUNetwork, scalings: NeuronScalings, sweeps: Int, residual: Double) {
-        var net = network
-        var total = NeuronScalings.identity(for: network)
-        var sweeps = 0, residual = 0.0
-        for _ in 0..<maxSweeps {
-            sweeps += 1
-            var worst = 0.0
-            for l in 0..<(net.layers.count - 1) {
-                let a = net.layers[l], b = net.layers[l + 1]
-                var f = [Double](repeating: 1, count: a.outputs)
-                for i in 0..<a.outputs {
-                    var r1 = 0.0, r2 = 0.0
-                    for k in 0..<a.inputs { r1 = max(r1, abs(a.weight[i * a.inputs + k])) }
-                    for o in 0..<b.outputs { r2 = max(r2, abs(b.weight[o * b.inputs + i])) }
-                    guard r1 > 0, r2 > 0 else { continue }
-                    let s = (r1 / r2).squareRoot()
-                    f[i] = 1 / s
-                    worst = max(worst, abs(log(s)))
-                }
-                net.layers[l].scale(rows: f, columnsDividedBy: nil)
-                net.layers[l + 1].scale(rows: nil, columnsDividedBy: f)
-                for i in 0..<f.count { total.factors[l][i] *= f[i] }
-            }
-            residual = worst
-            if worst < tolerance { break }
-        }
-        return (net, total, sweeps, residual)
     }
 
     /// Per hidden neuron, the least-squares factor s with ŷ ≈ s·(incoming row of θ with columns divided by the
@@ -308,9 +207,3 @@ public enum NetworkQuantizer {
         return NeuronScalings(factors: factors)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

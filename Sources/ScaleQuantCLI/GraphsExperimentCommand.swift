@@ -40,14 +40,7 @@ struct GraphsExperimentCommand: ParsableCommand {
     @Option(name: .long, help: "Random input samples for --model entries without --data.")
     var samples = 200
 
-    @Option(name: .long, help: "Seed of the rescaling (and of random inputs).")
-    var seed: UInt64 = 1
-
-    @Option(name: .customLong("max-sweeps"), help: "Coordinate-descent sweeps at most.")
-    var maxSweeps = 10
-
-    @Option(name: [.customShort("o"), .long], help: "Write the CSV here instead of standard output.")
-    var output: String?
+    @OptionGroup var runOptions: ExperimentRunOptions
 
     func experimentModels() throws -> [GraphExperiment.Model] {
         var out: [GraphExperiment.Model] = []
@@ -79,7 +72,7 @@ struct GraphsExperimentCommand: ParsableCommand {
                 let y = try labels.map { try loadGraphLabels($0, batch: x.batch) }
                 out.append(.init(name: path, network: graph, inputs: x.values, samples: x.batch, labels: y))
             } else {
-                var rng = SeededGenerator(seed: seed)
+                var rng = SeededGenerator(seed: runOptions.seed)
                 out.append(.init(name: path, network: graph, inputs: rng.gaussians(samples * graph.inputSize),
                                  samples: samples))
             }
@@ -99,20 +92,15 @@ struct GraphsExperimentCommand: ParsableCommand {
         let fs = QuantizeCommand.list(formats)
         guard !ms.isEmpty, !fs.isEmpty else { throw CLIError("give at least one method and one format") }
         for f in fs { _ = try QuantizeCommand.choice(f) }
-        guard maxSweeps >= 1 else { throw CLIError("--max-sweeps must be at least 1") }
+        _ = try runOptions.validated()
         let rows: [NetworkExperiment.Row]
         do {
-            rows = try GraphExperiment.run(models: try experimentModels(), formats: fs, methods: ms, seed: seed,
-                                           maxSweeps: maxSweeps) { row in
+            rows = try GraphExperiment.run(models: try experimentModels(), formats: fs, methods: ms, seed: runOptions.seed,
+                                           maxSweeps: runOptions.maxSweeps) { row in
                 progress(String(NetworkExperiment.csv([row]).split(separator: "\n")[1]))
             }
         } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
-        let text = NetworkExperiment.csv(rows)
-        if let output {
-            do { try writeAtomically(Array(text.utf8), to: output) } catch { throw CLIError("\(error)") }
-            return "wrote \(rows.count) rows to \(output)"
-        }
-        return String(text.dropLast())
+        return try runOptions.deliver(rows)
     }
 
     func run() throws {

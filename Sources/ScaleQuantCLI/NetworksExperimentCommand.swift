@@ -42,21 +42,14 @@ struct NetworksExperimentCommand: ParsableCommand {
     @Option(name: .long, help: "Random input samples for the random models.")
     var samples = 1000
 
-    @Option(name: .long, help: "Seed of the random models and of the rescaling.")
-    var seed: UInt64 = 1
-
-    @Option(name: .customLong("max-sweeps"), help: "Coordinate-descent sweeps at most.")
-    var maxSweeps = 10
-
-    @Option(name: [.customShort("o"), .long], help: "Write the CSV here instead of standard output.")
-    var output: String?
+    @OptionGroup var runOptions: ExperimentRunOptions
 
     func models() throws -> [NetworkExperiment.Model] {
         var out: [NetworkExperiment.Model] = []
         for (k, arch) in architectures.split(separator: ",").enumerated() {
             let widths = arch.split(separator: "-").compactMap { Int($0) }
             guard widths.count >= 2, widths.allSatisfy({ $0 > 0 }) else { throw CLIError("bad architecture '\(arch)'") }
-            out.append(.random(widths: widths, seed: seed &+ UInt64(k), samples: samples))
+            out.append(.random(widths: widths, seed: runOptions.seed &+ UInt64(k), samples: samples))
         }
         if digits {
             let resources = DemoCommand.resourcesDirectory()
@@ -79,7 +72,7 @@ struct NetworksExperimentCommand: ParsableCommand {
                 let d = try loadEvaluationData(inputs: data, labels: labels, network: net)
                 out.append(.init(name: path, network: net, inputs: d.inputs, samples: d.count, labels: d.labels))
             } else {
-                var rng = SeededGenerator(seed: seed)
+                var rng = SeededGenerator(seed: runOptions.seed)
                 out.append(.init(name: path, network: net, inputs: rng.gaussians(samples * net.inputSize),
                                  samples: samples))
             }
@@ -96,15 +89,10 @@ struct NetworksExperimentCommand: ParsableCommand {
         for f in fs { _ = try parseGridOrInteger(f) }
         let rows: [NetworkExperiment.Row]
         do {
-            rows = try NetworkExperiment.run(models: try models(), formats: fs, methods: ms, seed: seed,
-                                             maxSweeps: maxSweeps) { progress(NetworkExperiment.csv([$0]).split(separator: "\n")[1] + "") }
+            rows = try NetworkExperiment.run(models: try models(), formats: fs, methods: ms, seed: runOptions.seed,
+                                             maxSweeps: runOptions.maxSweeps) { progress(NetworkExperiment.csv([$0]).split(separator: "\n")[1] + "") }
         } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
-        let text = NetworkExperiment.csv(rows)
-        if let output {
-            do { try writeAtomically(Array(text.utf8), to: output) } catch { throw CLIError("\(error)") }
-            return "wrote \(rows.count) rows to \(output)"
-        }
-        return String(text.dropLast())
+        return try runOptions.deliver(rows)
     }
 
     func parseGridOrInteger(_ f: String) throws -> GridChoice { try QuantizeCommand.choice(f) }

@@ -92,21 +92,27 @@ func graphComparisonMetrics(reference a: GraphNetwork, other b: GraphNetwork, ra
 }
 
 extension QuantizeCommand {
-    /// `quantize` on a graph spec: methods rtn, cle, cd; one format and one method; writes a spec and its
-    /// safetensors weights (never over the inputs) and prints the metrics against the (folded) input.
+    /// `quantize` on a graph spec: methods rtn, cle, cd and data (with `--calib`); one format and one method;
+    /// writes a spec and its safetensors weights (never over the inputs) and prints the metrics against the
+    /// (folded) input.
     func renderGraph() throws -> String {
         let methodList = Self.list(methods) + (method.map { [$0] } ?? [])
         let formatList = Self.list(formats) + (format.map { [$0] } ?? [])
         guard methodList.count == 1, formatList.count == 1 else {
-            throw CLIError("graph specs take one --method (rtn, cle or cd) and one --format")
+            throw CLIError("graph specs take one --method (rtn, cle, cd or data) and one --format")
         }
         let methodName = methodList[0].lowercased(), formatName = formatList[0]
-        guard let m = NetworkQuantizationMethod(rawValue: methodName), [.rtn, .cle, .coordinateDescent].contains(m) else {
-            throw CLIError("method '\(methodName)' is not available for graph specs: use rtn, cle or cd (exact coordinate "
-                           + "descent on the l2 path-metric)")
+        let dataAware = methodName == "data"
+        guard let m = dataAware ? .coordinateDescent : NetworkQuantizationMethod(rawValue: methodName),
+              [.rtn, .cle, .coordinateDescent].contains(m) else {
+            throw CLIError("method '\(methodName)' is not available for graph specs: use rtn, cle, cd (exact coordinate "
+                           + "descent on the l2 path-metric) or data (output error on --calib inputs)")
         }
         if spec != nil { throw CLIError("--spec names MLP layers; a graph spec (.json) describes itself") }
-        if calib != nil { throw CLIError("--calib (method data) is not available for graph specs") }
+        if calib != nil && !dataAware { throw CLIError("--calib is used by method data only") }
+        if dataAware && calib == nil {
+            throw CLIError("method data needs calibration inputs: add --calib X.npy (shape [N, C*H*W] or [N, C, H, W])")
+        }
         if report != nil { throw CLIError("--report is not available for graph specs yet") }
         guard eval.isEmpty || eval.count == 2 else {
             throw CLIError("--eval takes two files: X.npy (inputs) and Y.npy (integer labels)")
@@ -123,8 +129,23 @@ extension QuantizeCommand {
         var options = GraphCoordinateDescentOptions()
         options.maxSweeps = max(1, maxSweeps)
         let result: GraphQuantizationResult
+        var dataResult: GraphDataAwareResult?
+        var calibrationCount = 0
         do {
-            result = try GraphQuantizer.quantize(graph, method: m, grids: grids, options: options)
+            if dataAware, let calib {
+                let c = try loadGraphInputs(calib, graph: graph)
+                calibrationCount = c.batch
+                var dataOptions = GraphDataAwareOptions()
+                dataOptions.pathMetric = options
+                dataOptions.maxSweeps = min(dataOptions.maxSweeps, options.maxSweeps)
+                dataResult = try GraphDataAwareQuantizer.quantize(graph, grids: grids, calibration: c.values,
+                                                                  count: c.batch, options: dataOptions)
+                result = dataResult!.quantization
+            } else {
+                result = try GraphQuantizer.quantize(graph, method: m, grids: grids, options: options)
+            }
+        } catch let e as CLIError {
+            throw e
         } catch {
             throw CLIError("\(error)")
         }
@@ -158,6 +179,12 @@ extension QuantizeCommand {
         let data = try self.data.map { try loadGraphInputs($0, graph: graph) }
         pairs += try graphComparisonMetrics(reference: folded, other: result.network, radius: 1, data: data)
         if m == .coordinateDescent { pairs.append(("sweeps", .integer(result.sweeps))) }
+        if let dataResult, let first = dataResult.calibrationErrors.first, let last = dataResult.calibrationErrors.last {
+            pairs.append(("calibration_samples", .integer(calibrationCount)))
+            pairs.append(("start", .string(dataResult.start)))
+            pairs.append(("start_calibration_squared_error", .number(first)))
+            pairs.append(("calibration_squared_error", .number(last)))
+        }
         if eval.count == 2 {
             let x = try loadGraphInputs(eval[0], graph: graph)
             let labels = try loadGraphLabels(eval[1], batch: x.batch)

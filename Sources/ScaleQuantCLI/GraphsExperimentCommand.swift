@@ -2,16 +2,17 @@ import ArgumentParser
 import Foundation
 import ScaleQuant
 
-/// `scalequant experiment graphs`: rtn, cle and cd on the bundled digits CNN and ResNet (or given graph specs), on
-/// each model and a randomly rescaled copy; CSV output with the networks experiment's columns.
+/// `scalequant experiment graphs`: rtn, cle, cd and data on the bundled digits CNN and ResNet (or given graph
+/// specs), on each model and a randomly rescaled copy; CSV output with the networks experiment's columns.
 struct GraphsExperimentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "graphs",
-        abstract: "Compare rtn, cle and cd on convolutional/residual networks, with and without random rescaling.",
+        abstract: "Compare rtn, cle, cd and data on convolutional/residual networks, with and without random rescaling.",
         discussion: """
             Default models: the bundled digits_cnn and digits_resnet (Resources/models/*.json; batch norm folded), \
             evaluated on the bundled test split (Resources/data/digits_test_x.npy, 450 x 64 read as 450 x 1 x 8 x 8, \
-            and digits_test_y.npy). Formats default to e2m1,e3m2,e4m3,int4,int8 (integer formats: per-node steps \
+            and digits_test_y.npy); method data calibrates on Resources/data/digits_calib_x.npy (256 images, \
+            disjoint from the test split). Formats default to e2m1,e3m2,e4m3,int4,int8 (integer formats: per-node steps \
             max|.|/q from a reference graph, see `quantize --help`). Each model is also rescaled by factors drawn \
             from {1,128,4096} per channel group; errors are always measured against the original. Columns: model, \
             format, method, rescaled, l2_path_metric, relative_l2_path_metric, output_relative_error, accuracy, \
@@ -22,8 +23,8 @@ struct GraphsExperimentCommand: ParsableCommand {
     @Option(name: .long, help: "Comma-separated formats.")
     var formats = "e2m1,e3m2,e4m3,int4,int8"
 
-    @Option(name: .long, help: "Comma-separated methods (rtn,cle,cd).")
-    var methods = "rtn,cle,cd"
+    @Option(name: .long, help: "Comma-separated methods (rtn,cle,cd,data).")
+    var methods = "rtn,cle,cd,data"
 
     @Option(name: .long, help: "Comma-separated bundled models (digits_cnn,digits_resnet); empty for none.")
     var models = "digits_cnn,digits_resnet"
@@ -39,6 +40,9 @@ struct GraphsExperimentCommand: ParsableCommand {
 
     @Option(name: .long, help: "Random input samples for --model entries without --data.")
     var samples = 200
+
+    @Option(name: .long, help: "Calibration inputs (.npy) of method data for the --model entries (default: --samples seeded random Gaussian inputs, drawn apart from the evaluation inputs).")
+    var calib: String?
 
     @OptionGroup var runOptions: ExperimentRunOptions
 
@@ -60,43 +64,56 @@ struct GraphsExperimentCommand: ParsableCommand {
                 let graph = try loadGraph(path).network
                 let x = try loadGraphInputs(resources + "/data/digits_test_x.npy", graph: graph)
                 let y = try loadGraphLabels(resources + "/data/digits_test_y.npy", batch: x.batch)
-                out.append(.init(name: name, network: graph, inputs: x.values, samples: x.batch, labels: y))
+                let c = try loadGraphInputs(resources + "/data/digits_calib_x.npy", graph: graph)
+                out.append(.init(name: name, network: graph, inputs: x.values, samples: x.batch, labels: y,
+                                 calibration: c.values, calibrationSamples: c.batch))
             }
         }
         if labels != nil && data == nil { throw CLIError("--labels needs --data") }
         for path in model {
             guard isGraphSpec(path) else { throw CLIError("\(path): --model takes graph specs (.json)") }
             let graph = try loadGraph(path).network
+            var rng = SeededGenerator(seed: runOptions.seed)
+            var entry: GraphExperiment.Model
             if let data {
                 let x = try loadGraphInputs(data, graph: graph)
                 let y = try labels.map { try loadGraphLabels($0, batch: x.batch) }
-                out.append(.init(name: path, network: graph, inputs: x.values, samples: x.batch, labels: y))
+                entry = .init(name: path, network: graph, inputs: x.values, samples: x.batch, labels: y)
             } else {
-                var rng = SeededGenerator(seed: runOptions.seed)
-                out.append(.init(name: path, network: graph, inputs: rng.gaussians(samples * graph.inputSize),
-                                 samples: samples))
+                entry = .init(name: path, network: graph, inputs: rng.gaussians(samples * graph.inputSize),
+                              samples: samples)
             }
+            if let calib {
+                let c = try loadGraphInputs(calib, graph: graph)
+                (entry.calibration, entry.calibrationSamples) = (c.values, c.batch)
+            } else {
+                _ = rng.gaussians(samples * graph.inputSize)  // the evaluation draw, when there was none
+                (entry.calibration, entry.calibrationSamples) = (rng.gaussians(samples * graph.inputSize), samples)
+            }
+            out.append(entry)
         }
         guard !out.isEmpty else { throw CLIError("no models: give --models or --model") }
         return out
     }
 
     func render(progress: (String) -> Void = { _ in }) throws -> String {
-        let ms = try QuantizeCommand.list(methods).map { name throws(CLIError) -> NetworkQuantizationMethod in
-            guard let m = NetworkQuantizationMethod(rawValue: name.lowercased()),
+        let names = QuantizeCommand.list(methods).map { $0.lowercased() }
+        let dataAware = names.contains("data")
+        let ms = try names.filter { $0 != "data" }.map { name throws(CLIError) -> NetworkQuantizationMethod in
+            guard let m = NetworkQuantizationMethod(rawValue: name),
                   [.rtn, .cle, .coordinateDescent].contains(m) else {
-                throw CLIError("unknown or unsupported method '\(name)' for graphs (rtn, cle, cd)")
+                throw CLIError("unknown or unsupported method '\(name)' for graphs (rtn, cle, cd, data)")
             }
             return m
         }
         let fs = QuantizeCommand.list(formats)
-        guard !ms.isEmpty, !fs.isEmpty else { throw CLIError("give at least one method and one format") }
+        guard !ms.isEmpty || dataAware, !fs.isEmpty else { throw CLIError("give at least one method and one format") }
         for f in fs { _ = try QuantizeCommand.choice(f) }
         _ = try runOptions.validated()
         let rows: [NetworkExperiment.Row]
         do {
-            rows = try GraphExperiment.run(models: try experimentModels(), formats: fs, methods: ms, seed: runOptions.seed,
-                                           maxSweeps: runOptions.maxSweeps) { row in
+            rows = try GraphExperiment.run(models: try experimentModels(), formats: fs, methods: ms, dataAware: dataAware,
+                                           seed: runOptions.seed, maxSweeps: runOptions.maxSweeps) { row in
                 progress(String(NetworkExperiment.csv([row]).split(separator: "\n")[1]))
             }
         } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }

@@ -23,7 +23,9 @@ struct QuantizeCommand: ParsableCommand {
             eval_relative_error (float targets). --methods a,b --formats f,g run every pair: -o is then a \
             directory with one file per pair and summary.json. --report DIR writes report.html, results.json, \
             results.csv. Graph specs (MODEL.json, scalequant-graph v1: convolutions, pooling, residual adds, \
-            batch norm folded automatically): methods rtn, cle, cd, one --format; -o OUT.json writes the spec and \
+            batch norm folded automatically): methods rtn, cle, cd, data (--calib X.npy: exact line searches of \
+            the calibration output error along each channel group's rescaling family, within a window, started \
+            from the best of cd, cle and rtn of the normal form), one --format; -o OUT.json writes the spec and \
             OUT.safetensors; --eval X.npy Y.npy takes inputs [N, C*H*W] or [N, C, H, W] and integer labels.
             """
     )
@@ -60,7 +62,7 @@ struct QuantizeCommand: ParsableCommand {
             help: "X.npy Y.npy: evaluation inputs and labels (integer: accuracy) or targets (float: regression error).")
     var eval: [String] = []
 
-    @Option(name: .long, help: "Calibration inputs .npy [N, inputs] (needed by method data).")
+    @Option(name: .long, help: "Calibration inputs .npy [N, inputs] (graphs: [N, C*H*W] or [N, C, H, W]; needed by method data).")
     var calib: String?
 
     @Option(name: .long, help: "Also write report.html, results.json and results.csv into this directory.")
@@ -69,7 +71,7 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: .long, help: "Stored dtype: auto (FP8 codes for e4m3/e5m2 unless --eval is given, else the input's), input, float32, float64.")
     var dtype: String = "auto"
 
-    @Option(name: .customLong("max-sweeps"), help: "Coordinate-descent sweeps at most (default 50).")
+    @Option(name: .customLong("max-sweeps"), help: "Coordinate-descent sweeps at most (default 50; graph method data: at most 3 data-aware sweeps, and this).")
     var maxSweeps: Int = 50
 
     @Flag(name: .long, help: "Print a JSON object.")

@@ -42,6 +42,47 @@ import ScaleQuant
         #expect(metrics["cd"]! <= metrics["rtn"]! && metrics["cd"]! <= metrics["cle"]! * (1 + 1e-9))
     }
 
+    @Test("quantize --method data on a graph: needs --calib, lowers the calibration error below its start")
+    func quantizeDataAware() throws {
+        let out = temp("d.json"), weights = String(out.dropLast(5)) + ".safetensors", calib = temp("calib.npy")
+        defer { for p in [out, weights, calib] { try? FileManager.default.removeItem(atPath: p) } }
+        let all = try NPY.read(Self.resources + "/data/digits_calib_x.npy")
+        try NPY.write(try NDArray(shape: [12, 1, 8, 8], values: Array(all.values.prefix(12 * 64))), to: calib)
+        let text = try parse(["quantize", Self.cnn, "--format", "e3m2", "--method", "data", "--calib", calib,
+                              "-o", out, "--max-sweeps", "1", "--json"], as: QuantizeCommand.self).render()
+        let obj = try #require(try jsonObject(text) as? [String: Any])
+        let start = try #require(obj["start_calibration_squared_error"] as? Double)
+        let final = try #require(obj["calibration_squared_error"] as? Double)
+        #expect(final < start)
+        #expect(obj["calibration_samples"] as? Int == 12 && obj["sweeps"] as? Int == 1)
+        #expect(["cd", "rtn", "rtn-max", "cle"].contains(obj["start"] as? String ?? ""))
+        // The saved graph reproduces the printed calibration error.
+        let saved = try GraphNetwork.load(spec: URL(fileURLWithPath: out))
+        let reference = try GraphNetwork.load(spec: URL(fileURLWithPath: Self.cnn))
+        let x = Array(all.values.prefix(12 * 64))
+        let e = zip(try reference.forward(x, batch: 12), try saved.forward(x, batch: 12))
+            .reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+        #expect(abs(e - final) <= 1e-9 * final)
+        let missing = cliErrorMessage {
+            _ = try parse(["quantize", Self.cnn, "--format", "e3m2", "--method", "data", "-o", temp("m.json")],
+                          as: QuantizeCommand.self).render()
+        }
+        #expect(missing?.contains("--calib") == true)
+        let unused = cliErrorMessage {
+            _ = try parse(["quantize", Self.cnn, "--format", "e3m2", "--method", "cd", "--calib", calib,
+                           "-o", temp("u.json")], as: QuantizeCommand.self).render()
+        }
+        #expect(unused?.contains("data only") == true)
+        let wrongShape = temp("bad.npy")
+        defer { try? FileManager.default.removeItem(atPath: wrongShape) }
+        try NPY.write(try NDArray(shape: [3, 7], values: [Double](repeating: 0.5, count: 21)), to: wrongShape)
+        let shape = cliErrorMessage {
+            _ = try parse(["quantize", Self.cnn, "--format", "e3m2", "--method", "data", "--calib", wrongShape,
+                           "-o", temp("s.json")], as: QuantizeCommand.self).render()
+        }
+        #expect(shape?.contains("expected") == true)
+    }
+
     @Test func resnetIsFoldedAndPathnormWorks() throws {
         let out = temp("r.json"), weights = String(out.dropLast(5)) + ".safetensors"
         defer { for p in [out, weights] { try? FileManager.default.removeItem(atPath: p) } }
@@ -108,5 +149,30 @@ import ScaleQuant
             }
             #expect(abs(metric[f + "rtnno"]! - metric[f + "rtnyes"]!) > 1e-6 * metric[f + "rtnno"]!)
         }
+        let calib = temp("calib.npy")
+        defer { try? FileManager.default.removeItem(atPath: calib) }
+        try NPY.write(try NDArray(shape: [6, 2, 5, 5], values: (0..<300).map { Double($0 % 17) / 17 }), to: calib)
+        let spec = temp("tiny.json")
+        defer { for p in [spec, String(spec.dropLast(5)) + ".safetensors"] { try? FileManager.default.removeItem(atPath: p) } }
+        try tinyGraph().save(spec: URL(fileURLWithPath: spec))
+        let data = try parse(["experiment", "graphs", "--models", "", "--model", spec, "--calib", calib,
+                              "--formats", "e3m2", "--methods", "cd,data", "--max-sweeps", "1", "--samples", "20"],
+                             as: GraphsExperimentCommand.self).render()
+        let dataRows = data.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        #expect(dataRows.map { $0[2] } == ["cd", "cd", "data", "data"])
+        #expect(dataRows[2][4] == dataRows[3][4], "data must be immune to rescaling: \(dataRows)")
+    }
+
+    /// A small conv → ReLU → pool → linear graph on [2, 5, 5] inputs, seeded.
+    func tinyGraph() throws -> GraphNetwork {
+        var rng = SeededGenerator(seed: 5)
+        let conv = Conv2DGeometry(inChannels: 2, outChannels: 3, kernel: (3, 3), padding: (1, 1))
+        return try GraphNetwork(inputShape: [2, 5, 5], nodes: [
+            .conv2d("c", input: "input", weight: rng.gaussians(54), bias: rng.gaussians(3), geometry: conv),
+            .relu("r", input: "c"),
+            .avgPool2d("p", input: "r", kernel: (2, 2), stride: (2, 2)),
+            .flatten("f", input: "p"),
+            .linear("fc", input: "f", weight: rng.gaussians(24), bias: rng.gaussians(2), inFeatures: 12, outFeatures: 2),
+        ])
     }
 }

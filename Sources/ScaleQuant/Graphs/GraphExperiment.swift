@@ -14,11 +14,16 @@ public enum GraphExperiment {
         public var samples: Int
         /// Class labels of the input rows (prediction = argmax of the output, ties to the first index).
         public var labels: [Int]?
+        /// Calibration inputs of the data-aware quantizer (`calibrationSamples × inputSize`), if any.
+        public var calibration: [Double]?
+        /// Number of calibration rows.
+        public var calibrationSamples: Int
 
         /// Creates a model entry.
-        public init(name: String, network: GraphNetwork, inputs: [Double], samples: Int, labels: [Int]? = nil) {
+        public init(name: String, network: GraphNetwork, inputs: [Double], samples: Int, labels: [Int]? = nil,
+                    calibration: [Double]? = nil, calibrationSamples: Int = 0) {
             self.name = name; self.network = network; self.inputs = inputs; self.samples = samples
-            self.labels = labels
+            self.labels = labels; self.calibration = calibration; self.calibrationSamples = calibrationSamples
         }
     }
 
@@ -51,15 +56,20 @@ public enum GraphExperiment {
 
     /// Runs every (model, format, method) on the folded model and on its copy rescaled by factors drawn from
     /// `rescaleChoices` (seed `seed`). Errors are measured against the folded, unrescaled model, whose function the
-    /// rescaled copy shares. Methods other than rtn, cle and cd are refused by the quantizer.
+    /// rescaled copy shares. Methods other than rtn, cle and cd are refused by the quantizer. With `dataAware`,
+    /// each model that has calibration inputs also gets rows for ``GraphDataAwareQuantizer`` (method `data`; its cd
+    /// start uses `maxSweeps`).
     ///
     /// - Throws: ``GraphError`` or ``FormatError`` from loading, folding or quantizing.
     public static func run(models: [Model], formats: [String], methods: [NetworkQuantizationMethod],
-                           rescaleChoices: [Double] = [1, 128, 4096], seed: UInt64 = 1, maxSweeps: Int = 10,
+                           dataAware: Bool = false, rescaleChoices: [Double] = [1, 128, 4096], seed: UInt64 = 1,
+                           maxSweeps: Int = 10,
                            progress: (NetworkExperiment.Row) -> Void = { _ in }) throws -> [NetworkExperiment.Row] {
         var rows: [NetworkExperiment.Row] = []
         var options = GraphCoordinateDescentOptions()
         options.maxSweeps = maxSweeps
+        var dataOptions = GraphDataAwareOptions()
+        dataOptions.pathMetric = options
         let clock = ContinuousClock()
         for model in models {
             let reference = try model.network.foldingBatchNorm()
@@ -71,11 +81,19 @@ public enum GraphExperiment {
             }
             for format in formats {
                 let spec = try gridSpec(format)
-                for method in methods {
+                let data = dataAware ? model.calibration.map { ($0, model.calibrationSamples) } : nil
+                let runs = methods.map { ($0, false) } + (data == nil ? [] : [(.coordinateDescent, true)])
+                for (method, isData) in runs {
                     for (isRescaled, net) in [(false, reference), (true, rescaled)] {
                         var result: GraphQuantizationResult!
                         let elapsed = try clock.measure {
-                            result = try GraphQuantizer.quantize(net, method: method, grids: spec, options: options)
+                            if isData, let (x, count) = data {
+                                result = try GraphDataAwareQuantizer.quantize(net, grids: spec, calibration: x,
+                                                                              count: count, options: dataOptions)
+                                    .quantization
+                            } else {
+                                result = try GraphQuantizer.quantize(net, method: method, grids: spec, options: options)
+                            }
                         }
                         let metric = try GraphPathLifting.l2PathMetric(reference, result.network)
                         let y = try result.network.forward(model.inputs, batch: model.samples)
@@ -89,7 +107,7 @@ public enum GraphExperiment {
                             },
                             floatAccuracy: floatAccuracy, sweeps: result.sweeps,
                             seconds: Double(elapsed.components.seconds)
-                                + Double(elapsed.components.attoseconds) * 1e-18)
+                                + Double(elapsed.components.attoseconds) * 1e-18, dataAware: isData)
                         rows.append(row)
                         progress(row)
                     }

@@ -37,6 +37,27 @@ extension GraphNetwork {
 
     /// Evaluates `n` samples starting at `x` and writes the outputs at `y`.
     func evaluate(_ x: UnsafePointer<Double>, samples n: Int, into y: UnsafeMutablePointer<Double>) {
+        let values = evaluateValues(x, samples: n, keepAll: false)
+        values[valueCount - 1].withUnsafeBufferPointer { r in
+            if let base = r.baseAddress { y.update(from: base, count: r.count) }
+        }
+    }
+
+    /// Every value (the input and each node's output, `batch × valueSize(v)` each) on a batch, on one thread: the
+    /// starting point of incremental evaluation (``GraphCalibrationState``).
+    ///
+    /// - Throws: ``GraphError/invalidArgument(_:)`` if `input.count != batch · inputSize`.
+    func allValues(_ input: [Double], batch: Int) throws -> [[Double]] {
+        guard batch > 0, input.count == batch * inputSize else {
+            throw GraphError.invalidArgument("input has \(input.count) values, expected \(batch) × \(inputSize) "
+                                             + "(shape \(inputShape) per sample)")
+        }
+        return input.withUnsafeBufferPointer { evaluateValues($0.baseAddress!, samples: batch, keepAll: true) }
+    }
+
+    /// The values of `n` samples starting at `x`; unless `keepAll`, each is released after its last reader (only
+    /// the output is then left).
+    private func evaluateValues(_ x: UnsafePointer<Double>, samples n: Int, keepAll: Bool) -> [[Double]] {
         var values = [[Double]](repeating: [], count: valueCount)
         var lastUse = [Int](repeating: -1, count: valueCount)
         for (k, s) in sourceValues.enumerated() { for v in s { lastUse[v] = k } }
@@ -51,11 +72,9 @@ extension GraphNetwork {
                 apply(node, inputShape: valueShape(src[0]), samples: n, values[src[0]], &out)
             }
             values[k + 1] = out
-            for v in Set(src) where lastUse[v] == k { values[v] = [] }
+            if !keepAll { for v in Set(src) where lastUse[v] == k { values[v] = [] } }
         }
-        values[valueCount - 1].withUnsafeBufferPointer { r in
-            if let base = r.baseAddress { y.update(from: base, count: r.count) }
-        }
+        return values
     }
 
     /// One single-input node on `n` samples.

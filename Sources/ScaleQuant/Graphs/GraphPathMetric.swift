@@ -143,16 +143,20 @@ extension GraphPathLifting {
     /// squares; factors that are not positive and finite are skipped. Φ(b) and the signs are unchanged. O(P).
     static func aligned(_ b: GraphNetwork, to a: GraphNetwork) throws -> GraphNetwork {
         var out = b
-        for group in try b.channelGroups {
-            var num = 0.0, den = 0.0
-            for m in group.incoming {
-                let x = a.nodes[m.node], y = out.nodes[m.node]
-                num += x.bias[m.channel] * y.bias[m.channel]; den += y.bias[m.channel] * y.bias[m.channel]
-                for p in b.incomingWeightIndices(m) { num += x.weight[p] * y.weight[p]; den += y.weight[p] * y.weight[p] }
-            }
-            let s = num / den
-            if den > 0, s > 0, s.isFinite { out.scale(group, by: s) }
-        }
+        for group in try b.channelGroups { align(&out, group: group, to: a) }
         return out
+    }
+
+    /// Rescales one group of `b` so that its incoming parameters best match `a`'s in least squares (factors that
+    /// are not positive and finite are skipped). O(the group's parameters).
+    static func align(_ b: inout GraphNetwork, group: ChannelGroup, to a: GraphNetwork) {
+        var num = 0.0, den = 0.0
+        for m in group.incoming {
+            let x = a.nodes[m.node], y = b.nodes[m.node]
+            num += x.bias[m.channel] * y.bias[m.channel]; den += y.bias[m.channel] * y.bias[m.channel]
+            for p in b.incomingWeightIndices(m) { num += x.weight[p] * y.weight[p]; den += y.weight[p] * y.weight[p] }
+        }
+        let s = num / den
+        if den > 0, s > 0, s.isFinite { b.scale(group, by: s) }
     }
 }

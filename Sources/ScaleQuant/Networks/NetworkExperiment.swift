@@ -55,6 +55,11 @@ public enum NetworkExperiment {
         public var sweeps: Int
         /// Wall-clock seconds of the quantization.
         public var seconds: Double
+        /// Whether the row is the data-aware quantizer's (`method` is then `cd`, its first stage).
+        public var dataAware = false
+
+        /// The method's name in tables: `data` for the data-aware quantizer, else the method's raw value.
+        public var methodName: String { dataAware ? "data" : method.rawValue }
     }
 
     /// The grid spec for a format name: `intN` means per-layer steps (see ``NetworkGridSpec``).
@@ -129,7 +134,7 @@ public enum NetworkExperiment {
         var lines = ["model,format,method,rescaled,l2_path_metric,relative_l2_path_metric,output_relative_error,"
                      + "accuracy,float_accuracy,sweeps,seconds"]
         for r in rows {
-            lines.append([r.model, r.format, r.method.rawValue, r.rescaled ? "yes" : "no", "\(r.l2PathMetric)",
+            lines.append([r.model, r.format, r.methodName, r.rescaled ? "yes" : "no", "\(r.l2PathMetric)",
                           "\(r.relativeL2PathMetric)", "\(r.outputRelativeError)", r.accuracy.map { "\($0)" } ?? "",
                           r.floatAccuracy.map { "\($0)" } ?? "", "\(r.sweeps)", "\(r.seconds)"]
                 .joined(separator: ","))

@@ -241,7 +241,7 @@ struct GraphCoordinateDescentTests {
                 for k in plan.searched[n] {
                     let group = plan.structure.groups[k]
                     let ref = try GraphPathLifting.aligned(net, to: q)
-                    let family = GraphQuantizer.groupFamily(ref, group: group, index: k, plan: plan)
+                    let family = GraphQuantizer.groupFamily(ref, group: group, index: k, structure: plan.structure)
                     let z = family.map { $0.p.value(in: ref) }
                     var breaks: [Double] = []
                     for (i, item) in family.enumerated() where z[i] != 0 {

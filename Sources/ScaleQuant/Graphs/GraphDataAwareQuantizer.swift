@@ -1,0 +1,148 @@
+/// Options of the data-aware graph quantizer (``GraphDataAwareQuantizer``).
+public struct GraphDataAwareOptions: Sendable {
+    /// At most this many sweeps over all channel groups.
+    public var maxSweeps: Int = 3
+    /// Stop when a sweep lowers the calibration error by less than this fraction.
+    public var relativeTolerance: Double = 1e-9
+    /// Half-width, in binades, of each group's λ window around its current scale.
+    public var windowBinades: Double = 2
+    /// At most this many breakpoints per group search (the window is halved until it has no more).
+    public var maxEvents: Int = 4_000
+    /// Search all λ > 0 instead of the window when every grid is bounded and the whole family has at most this
+    /// many breakpoints (tiny formats).
+    public var fullRangeMaxEvents: Int = 3_000
+    /// Options of the coordinate descent on the ℓ² path-metric that gives one of the starts.
+    public var pathMetric = GraphCoordinateDescentOptions()
+    /// Refuse calibration batches whose kept node outputs (three copies: the state and one per thread) would take
+    /// more bytes than this.
+    public var maxMemoryBytes: Double = 4 * 1_073_741_824
+    /// Called after every accepted group step with the current graph and its calibration error (a test hook).
+    public var afterStep: (@Sendable (GraphNetwork, Double) -> Void)? = nil
+    /// Default options.
+    public init() {}
+}
+
+/// The result of ``GraphDataAwareQuantizer/quantize(_:grids:calibration:count:options:)``.
+public struct GraphDataAwareResult: Sendable {
+    /// The quantized graph, its grids and its ℓ² path-metric to the (folded) input. Its `method` is
+    /// ``NetworkQuantizationMethod/coordinateDescent`` (coordinate descent, here on the calibration error), its
+    /// `sweeps` the data-aware sweeps and its `history` empty.
+    public var quantization: GraphQuantizationResult
+    /// The start that had the smallest calibration error: `cd`, `rtn` (of the normal form), `rtn-max` (of the
+    /// max-normalized normal form) or `cle` (of the normal form).
+    public var start: String
+    /// Σ over the calibration inputs and outputs of (R_θ̂(x) − R_θ(x))²: at the start, then after each sweep.
+    public var calibrationErrors: [Double]
+}
+
+/// Data-aware quantization of convolutional and residual ReLU networks (science §4, "Data-aware variants",
+/// extended from ``DataAwareQuantizer`` to graphs): coordinate descent over channel groups on the squared output
+/// error on calibration inputs, Σ_x ‖R_θ̂(x) − R_θ(x)‖².
+///
+/// One step takes a channel group (a hidden channel, or channels tied across a residual join) and its rescaling
+/// family: ŷ(λ) = Q(λ·y) for its incoming parameters (the incoming kernel slices and biases) and x̂(λ) = Q(x/λ) for
+/// its outgoing ones (the kernel slices or columns that read it), y and x taken from the normal form aligned to the
+/// current point (the roles of y and x in the rank-one problem). The calibration error is piecewise constant in λ;
+/// it is evaluated exactly once per piece within λ ∈ [λ₀·2^−W, λ₀·2^W] around the group's current scale λ₀
+/// (W = ``GraphDataAwareOptions/windowBinades``, halved while there are more than
+/// ``GraphDataAwareOptions/maxEvents`` breakpoints; all λ for tiny formats), by ``GraphCalibrationState``, which
+/// pushes each one-step parameter change forward through the channels it reaches. The best piece is taken only if
+/// it lowers the error, so every step is a descent step: **exact within the window, not globally**. Unlike the MLP
+/// quantizer, the outgoing parameters stay on the family (Q(x/λ)) rather than being refitted by least squares: for a
+/// convolution they are kernel slices, and a joint refit of a slice is a closest-vector problem.
+///
+/// Starts (the one with the smallest calibration error is descended; every one depends only on the rescaling
+/// orbit, so the result does not depend on how the input's channels are scaled): `cd` (``GraphQuantizer``'s
+/// coordinate descent on the ℓ² path-metric), RTN of the normal form, RTN of the max-normalized normal form and
+/// CLE of the normal form, each on its own grids (per-node integer steps from its reference). The result is never
+/// worse on the calibration data than any of them, in particular than `cd` and `cle`; it may be worse than RTN of
+/// the input as given (that start is not rescaling-immune and is not tried).
+///
+/// - Complexity: per sweep and group, O(K log K) for K ≤ ``GraphDataAwareOptions/maxEvents`` breakpoints plus K
+///   incremental evaluations, each the forward pass restricted to the channels the change reaches, on the
+///   calibration batch. Memory: every node's output on the batch, three times (two threads).
+public enum GraphDataAwareQuantizer {
+    /// Quantizes `graph` on `grids` minimizing the squared output error on `count` calibration inputs
+    /// (`count × inputSize`, NCHW).
+    ///
+    /// - Throws: ``GraphError/invalidArgument(_:)`` for calibration data of the wrong size or with NaN/Inf;
+    ///   ``GraphError/unsupported(_:)`` for batch norms that cannot be folded; ``FormatError`` for invalid grids.
+    public static func quantize(_ graph: GraphNetwork, grids: GraphGridSpec, calibration: [Double], count: Int,
+                                options: GraphDataAwareOptions = .init()) throws -> GraphDataAwareResult {
+        guard count > 0, calibration.count == count * graph.inputSize else {
+            throw GraphError.invalidArgument("calibration data has \(calibration.count) values for \(count) samples; "
+                + "the graph has \(graph.inputSize) inputs (shape \(graph.inputShape)) per sample")
+        }
+        if let i = calibration.firstIndex(where: { !$0.isFinite }) {
+            throw GraphError.invalidArgument("calibration value \(i) (sample \(i / graph.inputSize)) is NaN or infinite")
+        }
+        let folded = try graph.foldingBatchNorm()
+        let bytes = 3 * 8 * Double(count) * Double((0..<folded.valueCount).reduce(0) { $0 + folded.valueSize($1) })
+        guard bytes <= options.maxMemoryBytes else {
+            let gib = (bytes / 1_073_741_824 * 10).rounded(.up) / 10
+            throw GraphError.invalidArgument("\(count) calibration samples would keep about \(gib) GiB of node outputs "
+                + "(limit \(options.maxMemoryBytes / 1_073_741_824) GiB): use fewer samples")
+        }
+        let normal = try folded.normalForm().network
+        let target = try normal.forward(calibration, batch: count)
+
+        // Starts, all functions of the rescaling orbit.
+        var starts: [(name: String, network: GraphNetwork, grids: GraphNodeGrids)] = []
+        let cd = try GraphQuantizer.bestCoordinateDescent(normal, grids: grids, options: options.pathMetric)
+        starts.append(("cd", cd.network, cd.grids))
+        let gNormal = try grids.resolve(for: normal)
+        starts.append(("rtn", GraphQuantizer.roundToNearest(normal, gNormal), gNormal))
+        starts.append(("rtn-max", GraphQuantizer.roundToNearest(try GraphQuantizer.maxNormalized(normal, gNormal),
+                                                                gNormal), gNormal))
+        let equalized = try GraphQuantizer.crossLayerEqualized(normal)
+        let gEqualized = try grids.resolve(for: equalized)
+        starts.append(("cle", GraphQuantizer.roundToNearest(equalized, gEqualized), gEqualized))
+        var best: (index: Int, state: GraphCalibrationState)?
+        for (i, start) in starts.enumerated() {
+            let state = try GraphCalibrationState(graph: start.network, inputs: calibration, samples: count,
+                                                  target: target)
+            if best == nil || state.error < best!.state.error { best = (i, state) }
+        }
+        var state = best!.state
+        let g = starts[best!.index].grids
+
+        let structure = try normal.rescalingStructure()
+        let families = structure.groups.indices.map {
+            GraphQuantizer.groupFamily(normal, group: structure.groups[$0], index: $0, structure: structure)
+        }
+        let window = FamilyWindow(binades: options.windowBinades, maxEvents: options.maxEvents,
+                                  fullRangeMaxEvents: options.fullRangeMaxEvents)
+        var ref = normal
+        var history = [state.error]
+        var sweeps = 0
+        while sweeps < max(options.maxSweeps, 0) {
+            sweeps += 1
+            let before = state.error
+            for (k, group) in structure.groups.enumerated() where !families[k].isEmpty {
+                GraphPathLifting.align(&ref, group: group, to: state.graph)
+                let params = families[k]
+                guard let pieces = GraphQuantizer.familyPieces(params, reference: ref, current: state.graph, grids: g,
+                                                               window: window),
+                      let step = pieces.bestPiece(params.map(\.p), from: state),
+                      step.value < state.error * (1 - 1e-12) else { continue }
+                for (i, value) in pieces.values(atPiece: step.piece).enumerated() { state.set(params[i].p, value) }
+                options.afterStep?(state.graph, state.error)
+            }
+            history.append(state.error)
+            if before - state.error <= options.relativeTolerance * before { break }
+        }
+
+        let metric = try GraphPathLifting.l2PathMetric(folded, state.graph)
+        let norm = try GraphPathLifting.pathNorm(folded, q: 2)
+        let result = GraphQuantizationResult(method: .coordinateDescent, network: state.graph,
+                                             foldedBatchNorm: graph.hasBatchNorm, grids: g, l2PathMetric: metric,
+                                             relativeL2PathMetric: norm > 0 ? metric / norm : 0, sweeps: sweeps,
+                                             history: [])
+        return GraphDataAwareResult(quantization: result, start: starts[best!.index].name, calibrationErrors: history)
+    }
+}
+
+extension GraphCalibrationState: FamilyObjective {
+    /// The squared calibration error.
+    mutating func objective() -> Double { error }
+}

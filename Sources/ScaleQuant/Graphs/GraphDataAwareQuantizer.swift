@@ -11,6 +11,9 @@ public struct GraphDataAwareOptions: Sendable {
     /// Search all λ > 0 instead of the window when every grid is bounded and the whole family has at most this
     /// many breakpoints (tiny formats).
     public var fullRangeMaxEvents: Int = 3_000
+    /// Sweeps of the rounding refinement after the rescaling sweeps: every conv2d/linear parameter in turn is
+    /// moved one grid value up or down when that lowers the calibration error (0: none).
+    public var roundingSweeps: Int = 1
     /// Options of the coordinate descent on the ℓ² path-metric that gives one of the starts.
     public var pathMetric = GraphCoordinateDescentOptions()
     /// Refuse calibration batches whose kept node outputs (three copies: the state and one per thread) would take
@@ -132,6 +135,13 @@ public enum GraphDataAwareQuantizer {
             if before - state.error <= options.relativeTolerance * before { break }
         }
 
+        for _ in 0..<max(options.roundingSweeps, 0) {
+            let before = state.error
+            for p in parameters(of: normal) { roundingStep(p, grid: p.grid(g), &state, options: options) }
+            history.append(state.error)
+            if before - state.error <= options.relativeTolerance * before { break }
+        }
+
         let metric = try GraphPathLifting.l2PathMetric(folded, state.graph)
         let norm = try GraphPathLifting.pathNorm(folded, q: 2)
         let result = GraphQuantizationResult(method: .coordinateDescent, network: state.graph,
@@ -139,6 +149,33 @@ public enum GraphDataAwareQuantizer {
                                              relativeL2PathMetric: norm > 0 ? metric / norm : 0, sweeps: sweeps,
                                              history: [])
         return GraphDataAwareResult(quantization: result, start: starts[best!.index].name, calibrationErrors: history)
+    }
+}
+
+extension GraphDataAwareQuantizer {
+    /// Every conv2d/linear parameter of `g`, node by node, weights then biases.
+    static func parameters(of g: GraphNetwork) -> [GraphParameter] {
+        var out: [GraphParameter] = []
+        for (n, node) in g.nodes.enumerated() where node.operation.isAffine {
+            out += node.weight.indices.map { GraphParameter(node: n, index: $0, isBias: false) }
+            out += node.bias.indices.map { GraphParameter(node: n, index: $0, isBias: true) }
+        }
+        return out
+    }
+
+    /// Moves parameter p to the grid value next above or below it if that lowers the calibration error (above
+    /// first; a move is kept only if strictly better). At most three incremental evaluations.
+    static func roundingStep(_ p: GraphParameter, grid: any NumberGrid, _ state: inout GraphCalibrationState,
+                             options: GraphDataAwareOptions) {
+        let v = p.value(in: state.graph), current = state.error
+        for candidate in [grid.nextUp(v), grid.nextDown(v)] where candidate.isFinite {
+            state.set(p, candidate)
+            if state.error < current * (1 - 1e-12) {
+                options.afterStep?(state.graph, state.error)
+                return
+            }
+        }
+        state.set(p, v)
     }
 }
 

@@ -146,6 +146,38 @@ struct GraphDataAwareTests {
         }
     }
 
+    @Test("rounding refinement run to convergence: no single parameter's neighbouring grid value is better (brute force)")
+    func roundingLocalOptimum() throws {
+        for (gi, g) in [try tinyCNN(seed: 21), try tinyResNet(seed: 22)].enumerated() {
+            let count = 8
+            let x = uniformSamples(count * g.inputSize, radius: 1, seed: 23 + UInt64(gi))
+            var options = GraphDataAwareOptions()
+            options.maxSweeps = 1
+            options.maxEvents = 200
+            options.roundingSweeps = 50
+            options.relativeTolerance = 0
+            options.pathMetric.maxSweeps = 1
+            let result = try GraphDataAwareQuantizer.quantize(g, grids: try GraphExperiment.gridSpec("e3m2"),
+                                                              calibration: x, count: count, options: options)
+            let q = result.quantization.network, grids = result.quantization.grids
+            let reference = try g.foldingBatchNorm()
+            let e = try squaredOutputError(reference, q, x, count: count)
+            #expect(result.calibrationErrors.count < 1 + 1 + 50, "graph \(gi): did not converge")
+            var checked = 0
+            for p in allParameters(q) {
+                let grid = p.grid(grids), v = p.value(in: q)
+                for c in [grid.nextUp(v), grid.nextDown(v)] where c.isFinite {
+                    var moved = q
+                    p.set(c, in: &moved)
+                    let other = try squaredOutputError(reference, moved, x, count: count)
+                    #expect(other >= e * (1 - 1e-9), "graph \(gi) \(p): \(other) < \(e)")
+                    checked += 1
+                }
+            }
+            #expect(checked > 100)
+        }
+    }
+
     @Test("the result does not depend on how the input's channels are scaled (bit-identical errors)")
     func rescalingImmunity() throws {
         for g in [try tinyResNet(seed: 17), try GraphRescalingTests.bundled("cnn")] {

@@ -25,7 +25,8 @@ struct QuantizeCommand: ParsableCommand {
             results.csv. Graph specs (MODEL.json, scalequant-graph v1: convolutions, pooling, residual adds, \
             batch norm folded automatically): methods rtn, cle, cd, data (--calib X.npy: exact line searches of \
             the calibration output error along each channel group's rescaling family, within a window, started \
-            from the best of cd, cle and rtn of the normal form), one --format; -o OUT.json writes the spec and \
+            from the best of cd, cle and rtn of the normal form, then one sweep moving single weights one grid value up or \
+            down when that helps), one --format; -o OUT.json writes the spec and \
             OUT.safetensors; --eval X.npy Y.npy takes inputs [N, C*H*W] or [N, C, H, W] and integer labels.
             """
     )

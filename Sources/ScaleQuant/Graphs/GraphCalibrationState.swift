@@ -181,24 +181,14 @@ struct GraphCalibrationState: Sendable {
         case .maxPool2d(let p):
             changes[out] = changes[src].compactMap { recomputeMaxPool(p, node: m, channel: $0.channel) }
         case .avgPool2d(let p):
+            // Average pooling is linear: the change of the output is the pooled change.
             let iw = graph.valueShape(src)[2], oh = node.outputShape[1], ow = node.outputShape[2]
-            let scale = 1 / Double(p.windowSize)
             let list = changes[src].map { (c, delta) -> Change in
                 var d = [Double](repeating: 0, count: outBlock)
                 delta.withUnsafeBufferPointer { x in
                     d.withUnsafeMutableBufferPointer { y in
-                        for i in 0..<oh {
-                            for j in 0..<ow {
-                                let yo = (i * ow + j) * N
-                                for u in 0..<p.kernelHeight {
-                                    for v in 0..<p.kernelWidth {
-                                        let xo = ((i * p.strideHeight + u) * iw + j * p.strideWidth + v) * N
-                                        for s in 0..<N { y[yo &+ s] += x[xo &+ s] }
-                                    }
-                                }
-                                for s in 0..<N { y[yo &+ s] *= scale }
-                            }
-                        }
+                        poolChannel(p, average: true, from: x.baseAddress!, to: y.baseAddress!, inputWidth: iw,
+                                    outputHeight: oh, outputWidth: ow, lanes: N)
                     }
                 }
                 return (c, d)
@@ -255,22 +245,8 @@ struct GraphCalibrationState: Sendable {
         var new = [Double](repeating: 0, count: block)
         values[src].withUnsafeBufferPointer { xb in
             new.withUnsafeMutableBufferPointer { yb in
-                let x = xb.baseAddress! + c * inBlock, y = yb.baseAddress!
-                for i in 0..<oh {
-                    for j in 0..<ow {
-                        let yo = (i * ow + j) * N
-                        for u in 0..<p.kernelHeight {
-                            for v in 0..<p.kernelWidth {
-                                let xo = ((i * p.strideHeight + u) * iw + j * p.strideWidth + v) * N
-                                if u == 0 && v == 0 {
-                                    for s in 0..<N { y[yo &+ s] = x[xo &+ s] }
-                                } else {
-                                    for s in 0..<N { y[yo &+ s] = max(y[yo &+ s], x[xo &+ s]) }
-                                }
-                            }
-                        }
-                    }
-                }
+                poolChannel(p, average: false, from: xb.baseAddress! + c * inBlock, to: yb.baseAddress!, inputWidth: iw,
+                            outputHeight: oh, outputWidth: ow, lanes: N)
             }
         }
         var delta = [Double](repeating: 0, count: block)
@@ -280,6 +256,31 @@ struct GraphCalibrationState: Sendable {
             for i in 0..<block where new[i] != y[i] { changed = true; delta[i] = new[i] - y[i]; y[i] = new[i] }
         }
         return changed ? (c, delta) : nil
+    }
+}
+
+/// Max or average pooling of one channel stored element-major with `lanes` samples per element: y = pool(x) over
+/// every output position (no padding). O(OH·OW·window·lanes).
+func poolChannel(_ p: PoolGeometry, average: Bool, from x: UnsafePointer<Double>, to y: UnsafeMutablePointer<Double>,
+                 inputWidth iw: Int, outputHeight oh: Int, outputWidth ow: Int, lanes n: Int) {
+    let scale = 1 / Double(p.windowSize)
+    for i in 0..<oh {
+        for j in 0..<ow {
+            let yo = (i &* ow &+ j) &* n
+            for u in 0..<p.kernelHeight {
+                for v in 0..<p.kernelWidth {
+                    let xo = ((i &* p.strideHeight &+ u) &* iw &+ j &* p.strideWidth &+ v) &* n
+                    if u == 0 && v == 0 {
+                        for s in 0..<n { y[yo &+ s] = x[xo &+ s] }
+                    } else if average {
+                        for s in 0..<n { y[yo &+ s] += x[xo &+ s] }
+                    } else {
+                        for s in 0..<n { y[yo &+ s] = max(y[yo &+ s], x[xo &+ s]) }
+                    }
+                }
+            }
+            if average { for s in 0..<n { y[yo &+ s] *= scale } }
+        }
     }
 }
 

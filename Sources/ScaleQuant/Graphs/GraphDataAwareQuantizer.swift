@@ -54,6 +54,10 @@ public struct GraphDataAwareResult: Sendable {
 /// quantizer, the outgoing parameters stay on the family (Q(x/λ)) rather than being refitted by least squares: for a
 /// convolution they are kernel slices, and a joint refit of a slice is a closest-vector problem.
 ///
+/// Then a rounding refinement (``GraphDataAwareOptions/roundingSweeps``, one sweep by default): each conv2d/linear
+/// parameter in turn moves to its grid neighbour above, else below, when that lowers the calibration error — a local
+/// search over rounding directions, which the rescaling family cannot choose one weight at a time.
+///
 /// Starts (the one with the smallest calibration error is descended; every one depends only on the rescaling
 /// orbit, so the result does not depend on how the input's channels are scaled): `cd` (``GraphQuantizer``'s
 /// coordinate descent on the ℓ² path-metric), RTN of the normal form, RTN of the max-normalized normal form and
@@ -62,8 +66,9 @@ public struct GraphDataAwareResult: Sendable {
 /// the input as given (that start is not rescaling-immune and is not tried).
 ///
 /// - Complexity: per sweep and group, O(K log K) for K ≤ ``GraphDataAwareOptions/maxEvents`` breakpoints plus K
-///   incremental evaluations, each the forward pass restricted to the channels the change reaches, on the
-///   calibration batch. Memory: every node's output on the batch, three times (two threads).
+///   incremental evaluations; per rounding sweep two or three evaluations per parameter; each evaluation is the
+///   forward pass restricted to the channels the change reaches, on the calibration batch. Memory: every node's
+///   output on the batch, three times (two threads).
 public enum GraphDataAwareQuantizer {
     /// Quantizes `graph` on `grids` minimizing the squared output error on `count` calibration inputs
     /// (`count × inputSize`, NCHW).

@@ -87,6 +87,10 @@ func classify(_ error: Error) -> (Int32, String) {
         case .unsupported: return (SQStatus.unsupported, e.description)
         case .shape, .naming: return (SQStatus.invalidArgument, e.description)
         }
+    case let e as GraphError:
+        if case .unsupported = e { return (SQStatus.unsupported, e.description) }
+        return (SQStatus.invalidArgument, e.description)
+    case let e as FileFormatError: return (SQStatus.invalidArgument, e.description)
     default: return (SQStatus.internalError, "\(error)")
     }
 }

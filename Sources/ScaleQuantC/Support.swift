@@ -4,7 +4,8 @@ import ScaleQuant
 enum SQStatus {
     /// Success.
     static let ok: Int32 = 0
-    /// A null pointer, a negative or overflowing length, inconsistent shapes or indices, an unknown method code.
+    /// A null pointer, a negative or overflowing length, inconsistent shapes or indices, an unknown method code, an
+    /// unreadable or invalid file (graph specs), an output that would overwrite an input.
     static let invalidArgument: Int32 = 1
     /// An unknown or invalid format name.
     static let invalidFormat: Int32 = 2

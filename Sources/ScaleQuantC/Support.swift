@@ -4,7 +4,8 @@ import ScaleQuant
 enum SQStatus {
     /// Success.
     static let ok: Int32 = 0
-    /// A null pointer, a negative or overflowing length, inconsistent shapes or indices, an unknown method code.
+    /// A null pointer, a negative or overflowing length, inconsistent shapes or indices, an unknown method code, an
+    /// unreadable or invalid file (graph specs), an output that would overwrite an input.
     static let invalidArgument: Int32 = 1
     /// An unknown or invalid format name.
     static let invalidFormat: Int32 = 2
@@ -87,6 +88,10 @@ func classify(_ error: Error) -> (Int32, String) {
         case .unsupported: return (SQStatus.unsupported, e.description)
         case .shape, .naming: return (SQStatus.invalidArgument, e.description)
         }
+    case let e as GraphError:
+        if case .unsupported = e { return (SQStatus.unsupported, e.description) }
+        return (SQStatus.invalidArgument, e.description)
+    case let e as FileFormatError: return (SQStatus.invalidArgument, e.description)
     default: return (SQStatus.internalError, "\(error)")
     }
 }

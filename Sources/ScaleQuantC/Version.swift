@@ -7,6 +7,7 @@ public func sq_abi_version() -> Int32 { 1 }
 /// The revision of the C interface within its version, incremented on every compatible addition (callers written
 /// for revision r work with any library of the same version and revision ≥ r):
 /// - 0: sq_format_info, sq_format_list, sq_round, sq_rank_one, sq_quantize_factors (methods 0–2), sq_quantize_mlp;
-/// - 1: method 3 (r2l) of sq_quantize_factors, sq_quantize_mlp_data, sq_abi_revision.
+/// - 1: method 3 (r2l) of sq_quantize_factors, sq_quantize_mlp_data, sq_abi_revision;
+/// - 2: sq_quantize_graph (graph specs: convolutional and residual networks, methods rtn, cle, cd, data).
 @_cdecl("sq_abi_revision")
-public func sq_abi_revision() -> Int32 { 1 }
+public func sq_abi_revision() -> Int32 { 2 }

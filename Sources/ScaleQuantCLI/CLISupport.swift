@@ -54,10 +54,7 @@ public func parseFiniteNumber(_ token: String) throws(CLIError) -> Double {
 /// Shortest round-trip text of a Double (Swift's `description`), with a trailing `.0` dropped so integral values
 /// read `448` rather than `448.0`. Infinities print as `inf`/`-inf` and NaN as `nan` (not valid JSON: see
 /// ``JSONValue``).
-public func formatNumber(_ x: Double) -> String {
-    let s = x.description
-    return s.hasSuffix(".0") ? String(s.dropLast(2)) : s
-}
+public func formatNumber(_ x: Double) -> String { NumberText.shortest(x) }
 
 /// A JSON value with objects in insertion order, so the output is stable and diff-friendly. Serialized by
 /// ``rendered``; non-finite numbers become `null` (JSON has no NaN or infinity).

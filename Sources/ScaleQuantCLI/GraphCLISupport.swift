@@ -17,15 +17,6 @@ func loadGraph(_ path: String) throws -> (network: GraphNetwork, layout: GraphLa
     }
 }
 
-/// The weights file a graph spec names (resolved against the spec's folder), if it can be read.
-func graphWeightsPath(_ specPath: String) -> String? {
-    guard let data = FileManager.default.contents(atPath: specPath),
-          let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-          let name = object["weights"] as? String else { return nil }
-    if name.hasPrefix("/") { return name }
-    return URL(fileURLWithPath: specPath).deletingLastPathComponent().appendingPathComponent(name).path
-}
-
 /// Reads graph inputs from a `.npy` file: `[N, C·H·W]`, `[N, C, H, W]` (or `[N, F]` for a `[F]` input), or one
 /// sample without the batch dimension.
 func loadGraphInputs(_ path: String, graph: GraphNetwork) throws -> (values: [Double], batch: Int) {
@@ -117,7 +108,7 @@ extension QuantizeCommand {
         guard eval.isEmpty || eval.count == 2 else {
             throw CLIError("--eval takes two files: X.npy (inputs) and Y.npy (integer labels)")
         }
-        guard ["auto", "input", "float32", "float64"].contains(dtype.lowercased()) else {
+        guard let outputDType = GraphOutputDType(rawValue: dtype.lowercased()) else {
             throw CLIError("--dtype must be auto, input, float32 or float64")
         }
         guard isGraphSpec(output) else {
@@ -149,24 +140,9 @@ extension QuantizeCommand {
         } catch {
             throw CLIError("\(error)")
         }
-        var outLayout = layout
-        switch dtype.lowercased() {
-        case "float32": outLayout.dtype = .float32
-        case "float64": outLayout.dtype = .float64
-        default: break
-        }
-        outLayout.description = (layout.description.isEmpty ? "" : layout.description + "; ")
-            + "quantized: \(methodName), \(formatName)"
-        var metadata = layout.metadata
-        metadata["format"] = formatName
-        metadata["bias_format"] = biasFormat ?? formatName
-        metadata["method"] = methodName
-        metadata["l2_path_metric"] = formatNumber(result.l2PathMetric)
-        metadata["folded_batch_norm"] = result.foldedBatchNorm ? "yes" : "no"
-        let inputs = [URL(fileURLWithPath: model)] + (graphWeightsPath(model).map { [URL(fileURLWithPath: $0)] } ?? [])
         do {
-            try result.network.save(spec: URL(fileURLWithPath: output), layout: outLayout, metadata: metadata,
-                                    refusingToOverwrite: inputs)
+            try result.save(spec: URL(fileURLWithPath: output), input: URL(fileURLWithPath: model), layout: layout,
+                            method: methodName, format: formatName, biasFormat: biasFormat, dtype: outputDType)
         } catch {
             throw CLIError("\(error)")
         }

@@ -9,7 +9,7 @@ _NAMES = ("libScaleQuantC.so", "libScaleQuantC.dylib", "ScaleQuantC.dll")
 ABI_VERSION = 1
 #: Revision (compatible additions) of the C interface this module was written for; older revisions load, and the
 #: functions that need a newer one raise ScaleQuantError (see scalequant.h).
-ABI_REVISION = 1
+ABI_REVISION = 2
 
 _c_double_p = ctypes.POINTER(ctypes.c_double)
 _c_int64_p = ctypes.POINTER(ctypes.c_int64)
@@ -79,6 +79,12 @@ if has_quantize_mlp_data:
     lib.sq_quantize_mlp_data.argtypes = [ctypes.c_int64, _c_int64_p, _c_double_p, _c_double_p, ctypes.c_char_p,
                                          ctypes.c_char_p, _c_double_p, ctypes.c_int64, _c_double_p, _c_double_p,
                                          _c_double_p] + _ERR
+#: False for a library of revision < 2 (quantize_graph then raises ScaleQuantError).
+has_quantize_graph = hasattr(lib, "sq_quantize_graph")
+if has_quantize_graph:
+    lib.sq_quantize_graph.restype = ctypes.c_int32
+    lib.sq_quantize_graph.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                                      ctypes.c_int32, _c_double_p, ctypes.c_int64, ctypes.c_int64, _c_double_p] + _ERR
 
 if lib.sq_abi_version() != ABI_VERSION:
     raise ImportError("scalequant: %s has C interface version %d, this module needs %d"

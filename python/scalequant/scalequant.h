@@ -1,11 +1,12 @@
 /*
- * scalequant.h — the C interface of libScaleQuantC (ABI version 1, revision 1).
+ * scalequant.h — the C interface of libScaleQuantC (ABI version 1, revision 2).
  *
  * Versioning: sq_abi_version() changes on any incompatible change; sq_abi_revision() counts compatible additions
  * within a version (a caller written for revision r works with any library of the same version and revision >= r):
  *   revision 0: sq_format_info, sq_format_list, sq_round, sq_rank_one, sq_quantize_factors (methods 0-2),
  *               sq_quantize_mlp;
  *   revision 1: method SQ_METHOD_R2L of sq_quantize_factors, sq_quantize_mlp_data, sq_abi_revision.
+ *   revision 2: sq_quantize_graph (graph specs: convolutional and residual networks).
  * A revision-0 library has no sq_abi_revision symbol.
  *
  * Documentation only: the library is written in Swift (@_cdecl functions in Sources/ScaleQuantC); this header
@@ -52,6 +53,10 @@
 #define SQ_MLP_L2R 3
 #define SQ_MLP_CD 4
 
+/* Method codes of sq_quantize_graph (revision 2): SQ_MLP_RTN, SQ_MLP_CLE, SQ_MLP_CD and SQ_GRAPH_DATA; SQ_MLP_EXACT
+ * and SQ_MLP_L2R exist for MLPs only (SQ_ERR_UNSUPPORTED). */
+#define SQ_GRAPH_DATA 5
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -59,7 +64,7 @@ extern "C" {
 /* Version of this interface; incremented on any incompatible change. */
 int32_t sq_abi_version(void);
 
-/* Revision within the version (compatible additions, see the top of this file); 1 for this header. */
+/* Revision within the version (compatible additions, see the top of this file); 2 for this header. */
 int32_t sq_abi_revision(void);
 
 /* out_values[8] = {precision, emin, emax, max_finite, min_subnormal, min_normal, finite_values, kind};
@@ -131,6 +136,27 @@ int32_t sq_quantize_mlp_data(int64_t n_layers, const int64_t *widths, const doub
                              const char *weight_format, const char *bias_format, const double *calib,
                              int64_t n_samples, double *out_weights, double *out_biases, double *out_stats, char *err,
                              int64_t err_len);
+
+/* Revision 2. Quantize a convolutional or residual ReLU network given as a graph spec ("scalequant-graph" v1 JSON
+ * and the safetensors weights it names) and write the result (`scalequant quantize SPEC --format weight_format
+ * [--bias-format bias_format] --method M [--calib X.npy] --max-sweeps max_sweeps -o OUT --json`; batch norms are
+ * folded first):
+ *   spec_path    the input spec; out_path the output spec, ending in ".json", its weights written next to it with
+ *                ".safetensors" (same tensor names and dtype as the input, metadata format/bias_format/method/
+ *                l2_path_metric/folded_batch_norm); neither may be the input spec or its weights file;
+ *   method       SQ_MLP_RTN, SQ_MLP_CLE, SQ_MLP_CD or SQ_GRAPH_DATA (SQ_MLP_EXACT, SQ_MLP_L2R: SQ_ERR_UNSUPPORTED);
+ *   calib        SQ_GRAPH_DATA only (else NULL): n_samples >= 1 inputs of C*H*W doubles each, row-major NCHW, finite;
+ *   max_sweeps   >= 1: cd's sweeps; for SQ_GRAPH_DATA its cd start's, and min(3, max_sweeps) data-aware sweeps;
+ *   out_stats[9] {l2_path_metric, relative_l2_path_metric, l1_path_metric_bound, certified_output_bound (radius 1;
+ *                the two bounds NaN where the CLI prints null), sweeps (cd and data; 0 otherwise),
+ *                folded_batch_norm (0/1), calibration_samples (0 unless data), start_calibration_squared_error,
+ *                calibration_squared_error (NaN unless data)}, against the batch-norm-folded input.
+ * SQ_ERR_ARGUMENT: null/empty paths, an output not ending in ".json" or equal to an input, calib missing or given
+ * for another method, n_samples < 1, max_sweeps < 1, an unreadable or invalid spec or weights file; SQ_ERR_FORMAT:
+ * unknown format; SQ_ERR_NOT_FINITE: NaN/inf in calib (flat index in the message). */
+int32_t sq_quantize_graph(const char *spec_path, const char *out_path, const char *weight_format,
+                          const char *bias_format, int32_t method, const double *calib, int64_t n_samples,
+                          int64_t max_sweeps, double *out_stats, char *err, int64_t err_len);
 
 #ifdef __cplusplus
 }

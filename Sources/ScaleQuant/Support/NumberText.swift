@@ -1,5 +1,13 @@
 /// Foundation-free number formatting for tables and reports.
 public enum NumberText {
+    /// Shortest round-trip text of `x` (Swift's `description`) with a trailing `.0` dropped, so integral values
+    /// read `448` rather than `448.0`; infinities print as `inf`/`-inf` and NaN as `nan`. The CLI's numbers and
+    /// the `l2_path_metric` metadata of saved quantized models use it.
+    public static func shortest(_ x: Double) -> String {
+        let s = x.description
+        return s.hasSuffix(".0") ? String(s.dropLast(2)) : s
+    }
+
     /// `x` with `digits` digits after the decimal point, e.g. `fixed(3.14159, 2) == "3.14"`.
     public static func fixed(_ x: Double, _ digits: Int) -> String {
         guard x.isFinite else { return x.description }

@@ -83,14 +83,18 @@ func graphComparisonMetrics(reference a: GraphNetwork, other b: GraphNetwork, ra
 }
 
 extension QuantizeCommand {
-    /// `quantize` on a graph spec: methods rtn, cle, cd and data (with `--calib`); one format and one method;
-    /// writes a spec and its safetensors weights (never over the inputs) and prints the metrics against the
-    /// (folded) input.
-    func renderGraph() throws -> String {
+    /// `quantize` on a graph spec: methods rtn, cle, cd and data (with `--calib`). One format and one method
+    /// without `--report`: writes a spec and its safetensors weights (never over the inputs) and prints the metrics
+    /// against the (folded) input; otherwise ``renderGraphRuns(methods:formats:progress:)``.
+    func renderGraph(progress: (Int, Int, String) -> Void = { _, _, _ in }) throws -> String {
         let methodList = Self.list(methods) + (method.map { [$0] } ?? [])
         let formatList = Self.list(formats) + (format.map { [$0] } ?? [])
-        guard methodList.count == 1, formatList.count == 1 else {
-            throw CLIError("graph specs take one --method (rtn, cle, cd or data) and one --format")
+        guard !methodList.isEmpty, !formatList.isEmpty else {
+            throw CLIError("give --method M or --methods a,b (rtn, cle, cd, data) and --format F or --formats f,g")
+        }
+        if methodList.count * formatList.count > 1 || report != nil {
+            return try renderGraphRuns(methods: methodList.map { $0.lowercased() }, formats: formatList,
+                                       progress: progress)
         }
         let methodName = methodList[0].lowercased(), formatName = formatList[0]
         let dataAware = methodName == "data"
@@ -104,7 +108,6 @@ extension QuantizeCommand {
         if dataAware && calib == nil {
             throw CLIError("method data needs calibration inputs: add --calib X.npy (shape [N, C*H*W] or [N, C, H, W])")
         }
-        if report != nil { throw CLIError("--report is not available for graph specs yet") }
         guard eval.isEmpty || eval.count == 2 else {
             throw CLIError("--eval takes two files: X.npy (inputs) and Y.npy (integer labels)")
         }
@@ -181,5 +184,80 @@ extension QuantizeCommand {
             }
         }
         return renderKeyValues(pairs, json: json)
+    }
+}
+
+extension QuantizeCommand {
+    /// `quantize` on a graph spec with several methods or formats, or with `--report`: every (format, method) pair
+    /// is written (to `-o` itself for a single pair, else `<-o>/<stem>_<method>_<format>.json` and `summary.json`),
+    /// and `--report DIR` gets report.html, results.json and results.csv (``QuantizationReport``).
+    func renderGraphRuns(methods methodList: [String], formats formatList: [String],
+                         progress: (Int, Int, String) -> Void) throws -> String {
+        for m in methodList where !QuantizationReport.graphMethodNames.contains(m) {
+            throw CLIError("method '\(m)' is not available for graph specs: use "
+                           + QuantizationReport.graphMethodNames.joined(separator: ", "))
+        }
+        if spec != nil { throw CLIError("--spec names MLP layers; a graph spec (.json) describes itself") }
+        if methodList.contains("data") && calib == nil {
+            throw CLIError("method data needs calibration inputs: add --calib X.npy (shape [N, C*H*W] or [N, C, H, W])")
+        }
+        if calib != nil && !methodList.contains("data") { throw CLIError("--calib is used by method data only") }
+        guard eval.isEmpty || eval.count == 2 else {
+            throw CLIError("--eval takes two files: X.npy (inputs) and Y.npy (integer labels)")
+        }
+        guard let outputDType = GraphOutputDType(rawValue: dtype.lowercased()) else {
+            throw CLIError("--dtype must be auto, input, float32 or float64")
+        }
+        let multi = methodList.count * formatList.count > 1
+        if !multi && !isGraphSpec(output) {
+            throw CLIError("the output of a graph must be a spec path ending in .json (its weights go next to it, "
+                           + ".safetensors)")
+        }
+        if multi && isGraphSpec(output) {
+            throw CLIError("several methods or formats write one spec each: -o must be a directory, not \(output)")
+        }
+        for f in formatList { _ = try Self.choice(f) }
+        let (graph, layout) = try loadGraph(model)
+        let calibration = try calib.map { path -> (inputs: [Double], count: Int) in
+            let c = try loadGraphInputs(path, graph: graph)
+            return (c.values, c.batch)
+        }
+        var evaluation: EvaluationData?
+        if eval.count == 2 {
+            let x = try loadGraphInputs(eval[0], graph: graph)
+            evaluation = EvaluationData(inputs: x.values, count: x.batch, labels: try loadGraphLabels(eval[1], batch: x.batch))
+        } else if let data {
+            let x = try loadGraphInputs(data, graph: graph)
+            evaluation = EvaluationData(inputs: x.values, count: x.batch)
+        }
+        var options = GraphCoordinateDescentOptions()
+        options.maxSweeps = max(1, maxSweeps)
+        var files: [String] = []
+        let summary: QuantizationReport
+        do {
+            summary = try QuantizationReport.run(graph: graph, title: model, methods: methodList, formats: formatList,
+                                                 data: evaluation, calibration: calibration,
+                                                 options: options) { done, total, label, result in
+                let parts = label.split(separator: " ").map(String.init)
+                let path = multi ? try multiPath(method: parts[0], format: parts[1]) : output
+                try result.save(spec: URL(fileURLWithPath: path), input: URL(fileURLWithPath: model), layout: layout,
+                                method: parts[0], format: parts[1], biasFormat: biasFormat, dtype: outputDType)
+                files.append(path)
+                progress(done, total, label)
+            }
+        } catch let e as CLIError {
+            throw e
+        } catch {
+            throw CLIError("\(error)")
+        }
+        var reportPath: String?
+        if let report { reportPath = try writeReportFiles(summary, directory: report) }
+        let jsonText = summary.json(files: files)
+        if multi { try writeText(jsonText, to: output + "/summary.json") }
+        if json { return jsonText }
+        var text = summary.table() + "\n\nwrote \(files.count) graph\(files.count == 1 ? "" : "s")"
+            + (multi ? " and summary.json to \(output)" : " to \(output)")
+        if let reportPath { text += "\nreport: \(reportPath)" }
+        return text
     }
 }

@@ -26,8 +26,9 @@ struct QuantizeCommand: ParsableCommand {
             batch norm folded automatically): methods rtn, cle, cd, data (--calib X.npy: exact line searches of \
             the calibration output error along each channel group's rescaling family, within a window, started \
             from the best of cd, cle and rtn of the normal form, then one sweep moving single weights one grid value up or \
-            down when that helps), one --format; -o OUT.json writes the spec and \
-            OUT.safetensors; --eval X.npy Y.npy takes inputs [N, C*H*W] or [N, C, H, W] and integer labels.
+            down when that helps); -o OUT.json writes the spec and OUT.safetensors (several methods or formats: \
+            -o DIR, one spec per pair and summary.json; --report works as for MLPs); --eval X.npy Y.npy takes \
+            inputs [N, C*H*W] or [N, C, H, W] and integer labels.
             """
     )
 
@@ -102,7 +103,7 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     func render(progress: (Int, Int, String) -> Void) throws -> String {
-        if isGraphSpec(model) { return try renderGraph() }
+        if isGraphSpec(model) { return try renderGraph(progress: progress) }
         let methodList = Self.list(methods) + (method.map { [$0] } ?? [])
         let formatList = Self.list(formats) + (format.map { [$0] } ?? [])
         guard !methodList.isEmpty else { throw CLIError("give --method M or --methods a,b,c") }
@@ -176,7 +177,8 @@ struct QuantizeCommand: ParsableCommand {
         let inputs = try data.map { try loadInputs($0, inputs: net.inputSize) }
         var pairs: [(String, JSONValue)] = [("method", .string(e.method)), ("format", .string(e.format)),
                                             ("bias_format", .string(biasFormat ?? e.format)), ("output", .string(output))]
-        pairs += try comparisonMetrics(reference: net, other: e.network, radius: 1, data: inputs)
+        guard let quantized = e.network else { throw CLIError("internal error: the MLP entry has no network") }
+        pairs += try comparisonMetrics(reference: net, other: quantized, radius: 1, data: inputs)
         if e.method == "cd" || e.method == "data" { pairs.append(("sweeps", .integer(e.sweeps))) }
         if let evalData {
             pairs.append(("eval_samples", .integer(evalData.count)))

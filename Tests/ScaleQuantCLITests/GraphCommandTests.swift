@@ -83,6 +83,46 @@ import ScaleQuant
         #expect(shape?.contains("expected") == true)
     }
 
+    @Test("quantize a graph with several methods and formats: one spec per pair, summary.json, --report")
+    func quantizeGraphRuns() throws {
+        let dir = temp("runs"), report = temp("report")
+        defer { for p in [dir, report] { try? FileManager.default.removeItem(atPath: p) } }
+        let text = try parse(["quantize", Self.cnn, "--methods", "rtn,cd", "--formats", "e4m3,int4", "-o", dir,
+                              "--eval", Self.testX, Self.testY, "--max-sweeps", "1", "--report", report, "--json"],
+                             as: QuantizeCommand.self).render()
+        let obj = try #require(try jsonObject(text) as? [String: Any])
+        let results = try #require(obj["results"] as? [[String: Any]])
+        #expect(results.count == 4)
+        #expect(results.map { "\($0["method"]!) \($0["format"]!)" } == ["rtn e4m3", "cd e4m3", "rtn int4", "cd int4"])
+        for r in results {
+            let path = try #require(r["output"] as? String)
+            let saved = try GraphNetwork.load(spec: URL(fileURLWithPath: path))
+            let metric = try GraphPathLifting.l2PathMetric(
+                try GraphNetwork.load(spec: URL(fileURLWithPath: Self.cnn)).foldingBatchNorm(), saved)
+            #expect(abs(metric - (r["l2_path_metric"] as? Double ?? -1)) <= 1e-12 * metric)
+            #expect((r["accuracy"] as? Double ?? 0) > 0.8)
+        }
+        #expect(FileManager.default.fileExists(atPath: dir + "/summary.json"))
+        #expect(FileManager.default.fileExists(atPath: report + "/report.html"))
+        // The single run gives the same numbers.
+        let one = temp("one.json")
+        defer { for p in [one, String(one.dropLast(5)) + ".safetensors"] { try? FileManager.default.removeItem(atPath: p) } }
+        let single = try parse(["quantize", Self.cnn, "--method", "cd", "--format", "int4", "-o", one,
+                                "--max-sweeps", "1", "--json"], as: QuantizeCommand.self).render()
+        let s = try #require(try jsonObject(single) as? [String: Any])
+        #expect(s["l2_path_metric"] as? Double == results[3]["l2_path_metric"] as? Double)
+        let toFile = cliErrorMessage {
+            _ = try parse(["quantize", Self.cnn, "--methods", "rtn,cd", "--format", "e4m3", "-o", temp("x.json")],
+                          as: QuantizeCommand.self).render()
+        }
+        #expect(toFile?.contains("directory") == true)
+        let unknown = cliErrorMessage {
+            _ = try parse(["quantize", Self.cnn, "--methods", "rtn,l2r", "--format", "e4m3", "-o", temp("d")],
+                          as: QuantizeCommand.self).render()
+        }
+        #expect(unknown?.contains("l2r") == true)
+    }
+
     @Test func resnetIsFoldedAndPathnormWorks() throws {
         let out = temp("r.json"), weights = String(out.dropLast(5)) + ".safetensors"
         defer { for p in [out, weights] { try? FileManager.default.removeItem(atPath: p) } }

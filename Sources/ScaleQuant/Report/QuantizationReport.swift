@@ -29,8 +29,10 @@ public struct ReportEntry: Sendable {
     public var evalRelativeError: Double?
     /// Wall-clock seconds of the quantization.
     public var seconds: Double
-    /// The quantized network.
-    public var network: ReLUNetwork
+    /// The quantized network (`nil` for a graph entry).
+    public var network: ReLUNetwork?
+    /// The quantized graph, batch norm folded (`nil` for a multilayer-perceptron entry).
+    public var graph: GraphNetwork?
     /// Per-neuron scalings (empty arrays when the method has none).
     public var scalings: [[Double]]
     /// Coordinate-descent (or data-aware) sweeps.
@@ -66,8 +68,12 @@ public struct ReportEntry: Sendable {
 public struct QuantizationReport: Sendable {
     /// A title (e.g. the model file name).
     public var title: String
-    /// Layer widths of the model.
+    /// Layer widths of the model (empty for a graph).
     public var widths: [Int]
+    /// What the model is, for the header (default: "W0-W1-…-WL ReLU network" from ``widths``).
+    public var modelSummary: String?
+    /// Names of the layers in the per-layer share chart (default: "layer 1", "layer 2", …).
+    public var layerNames: [String]?
     /// Accuracy of the float model on the evaluation data.
     public var floatAccuracy: Double?
     /// Relative error of the float model against regression targets.
@@ -174,7 +180,7 @@ public struct QuantizationReport: Sendable {
 
     /// The header line: model, widths, samples and float accuracy.
     public var header: String {
-        var s = "\(title): \(widths.map(String.init).joined(separator: "-")) ReLU network"
+        var s = "\(title): " + (modelSummary ?? "\(widths.map(String.init).joined(separator: "-")) ReLU network")
         if samples > 0 { s += ", \(samples) evaluation samples" }
         if let floatAccuracy { s += ", float accuracy \(Self.acc(floatAccuracy))" }
         if let floatEvalRelativeError { s += ", float relative error \(Self.num(floatEvalRelativeError))" }
@@ -269,7 +275,8 @@ public struct QuantizationReport: Sendable {
             return p.rendered()
         }
         var bars = SVGBarChart(title: "Per-layer share of the l2 path-metric (only that layer quantized)",
-                               yLabel: "share", categoryNames: widths.count > 1 ? (1..<widths.count).map { "layer \($0)" } : [])
+                               yLabel: "share",
+                               categoryNames: layerNames ?? (widths.count > 1 ? (1..<widths.count).map { "layer \($0)" } : []))
         for e in entries { bars.add(group: "\(e.format) \(e.method)", values: e.layerShares) }
         var h = """
         <!DOCTYPE html>

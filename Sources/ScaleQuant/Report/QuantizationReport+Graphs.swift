@@ -1,0 +1,149 @@
+import Foundation
+
+// Reports for convolutional and residual networks (GraphNetwork): the measures of ReportEntry and the runs of
+// QuantizationReport, with batch normalization folded and the conv2d/linear nodes in the role of layers.
+
+extension Evaluation {
+    /// Per-node shares of the ℓ² path-metric of a graph: with θ' the (folded) original aligned to the quantized
+    /// graph group by group (same Φ), c_n = ‖Φ(θ') − Φ(θ' with node n's parameters replaced by θ̂'s)‖₂² for every
+    /// conv2d/linear node n, and the shares are c_n / Σ c (all zeros if every c_n is 0); the graph counterpart of
+    /// ``layerShares(original:quantized:)``. O(nodes · E).
+    ///
+    /// - Throws: ``GraphError`` if the graphs differ in structure or have batch normalization.
+    public static func layerShares(original: GraphNetwork, quantized: GraphNetwork) throws -> [Double] {
+        let base = try GraphPathLifting.aligned(original, to: quantized)
+        var c: [Double] = []
+        for n in base.nodes.indices where base.nodes[n].operation.isAffine {
+            let hybrid = try base.settingParameters(ofNode: n, weight: quantized.nodes[n].weight,
+                                                    bias: quantized.nodes[n].bias)
+            c.append(try GraphPathLifting.squaredL2PathMetric(base, hybrid))
+        }
+        let total = c.reduce(0, +)
+        return total > 0 ? c.map { $0 / total } : c.map { _ in 0 }
+    }
+
+    /// ‖θ̂ − θ‖₂/‖θ‖₂ over every weight and bias of two graphs of one structure, as given (not rescaling-invariant).
+    /// O(P).
+    public static func weightRelativeError(_ a: GraphNetwork, _ b: GraphNetwork) -> Double {
+        var d2 = 0.0, n2 = 0.0
+        for (x, y) in zip(a.nodes, b.nodes) {
+            for (u, v) in zip(x.weight + x.bias, y.weight + y.bias) { d2 += (u - v) * (u - v); n2 += u * u }
+        }
+        return n2 > 0 ? (d2 / n2).squareRoot() : 0
+    }
+}
+
+extension ReportEntry {
+    /// Measures the quantized graph `quantized` against `original` (both batch-norm free, e.g. folded): ℓ²
+    /// path-metric, per-node shares, weight error, certified bound and, with `data`, output errors, accuracy
+    /// (labels) or the relative error against targets.
+    ///
+    /// - Throws: ``GraphError`` for graphs of different structures, with batch normalization, or data of the wrong
+    ///   width.
+    public init(method: String, format: String, original: GraphNetwork, quantized: GraphNetwork,
+                data: EvaluationData?, seconds: Double = 0, sweeps: Int = 0) throws {
+        self.method = method; self.format = format
+        bitsPerWeight = Evaluation.bitsPerWeight(format: format)
+        l2PathMetric = try GraphPathLifting.l2PathMetric(original, quantized)
+        let norm = try GraphPathLifting.pathNorm(original, q: 2)
+        relativeL2PathMetric = norm > 0 ? l2PathMetric / norm : 0
+        layerShares = try Evaluation.layerShares(original: original, quantized: quantized)
+        weightRelativeError = Evaluation.weightRelativeError(original, quantized)
+        certifiedBound = try GraphPathLifting.certifiedOutputBound(original, quantized, radius: 1)
+        if let data {
+            let ya = try original.forward(data.inputs, batch: data.count)
+            let yb = try quantized.forward(data.inputs, batch: data.count)
+            let e = Evaluation.relativeError(reference: ya, yb, width: original.outputSize)
+            outputRelativeError = e.meanRelative
+            outputMaxError = e.maxAbsolute
+            if let labels = data.labels {
+                accuracy = try GraphExperiment.accuracy(quantized, inputs: data.inputs, samples: data.count,
+                                                        labels: labels)
+            }
+            if let t = data.targets {
+                evalRelativeError = Evaluation.relativeError(reference: t, yb, width: original.outputSize).meanRelative
+            }
+        }
+        self.seconds = seconds; network = nil; graph = quantized; scalings = []; self.sweeps = sweeps
+    }
+}
+
+extension QuantizationReport {
+    /// Method names accepted for graphs by ``run(graph:title:methods:formats:data:calibration:options:progress:)``.
+    public static let graphMethodNames = ["rtn", "cle", "cd", "data"]
+
+    /// A one-line description of a graph for report headers: its conv2d/linear nodes and parameters, and whether
+    /// batch normalization was folded.
+    public static func summary(of graph: GraphNetwork, foldedBatchNorm: Bool) -> String {
+        let affine = graph.nodes.filter { $0.operation.isAffine }
+        let convs = affine.filter { if case .conv2d = $0.operation { return true } else { return false } }.count
+        var s = "graph with \(convs) conv2d and \(affine.count - convs) linear nodes, \(graph.parameterCount) parameters"
+        if foldedBatchNorm { s += " (batch norm folded)" }
+        return s
+    }
+
+    /// Quantizes `graph` with one method (``graphMethodNames``) on `grids`; `data` needs `calibration` inputs.
+    ///
+    /// - Throws: ``GraphError`` (unknown method, data without calibration, bad calibration), ``FormatError``.
+    public static func quantize(_ graph: GraphNetwork, method: String, grids: GraphGridSpec,
+                                calibration: (inputs: [Double], count: Int)?,
+                                options: GraphCoordinateDescentOptions) throws -> GraphQuantizationResult {
+        if method == "data" {
+            guard let calibration else {
+                throw GraphError.invalidArgument("method data needs calibration inputs (--calib X.npy)")
+            }
+            var dataOptions = GraphDataAwareOptions()
+            dataOptions.pathMetric = options
+            dataOptions.maxSweeps = min(dataOptions.maxSweeps, max(options.maxSweeps, 1))
+            return try GraphDataAwareQuantizer.quantize(graph, grids: grids, calibration: calibration.inputs,
+                                                        count: calibration.count, options: dataOptions).quantization
+        }
+        guard graphMethodNames.contains(method), let m = NetworkQuantizationMethod(rawValue: method) else {
+            throw GraphError.invalidArgument("unknown method '\(method)' for graphs: expected one of "
+                                             + graphMethodNames.joined(separator: ", "))
+        }
+        return try GraphQuantizer.quantize(graph, method: m, grids: grids, options: options)
+    }
+
+    /// Runs every (format, method) pair on a graph, formats outer, and measures each result against the folded
+    /// graph; `layerNames` are the conv2d/linear nodes' names.
+    ///
+    /// - Parameter progress: called after each pair with (done, total, label) and the result.
+    /// - Throws: the first quantization or measurement error.
+    public static func run(graph: GraphNetwork, title: String, methods: [String], formats: [String],
+                           data: EvaluationData?, calibration: (inputs: [Double], count: Int)? = nil,
+                           options: GraphCoordinateDescentOptions = .init(),
+                           progress: (Int, Int, String, GraphQuantizationResult) throws -> Void = { _, _, _, _ in })
+        throws -> QuantizationReport {
+        let folded = try graph.foldingBatchNorm()
+        var entries: [ReportEntry] = []
+        let total = methods.count * formats.count
+        for f in formats {
+            let spec = try GraphExperiment.gridSpec(f)
+            for m in methods {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let r = try quantize(graph, method: m, grids: spec, calibration: calibration, options: options)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                entries.append(try ReportEntry(method: m, format: f, original: folded, quantized: r.network, data: data,
+                                               seconds: seconds, sweeps: r.sweeps))
+                try progress(entries.count, total, "\(m) \(f)", r)
+            }
+        }
+        var floatAccuracy: Double?, floatError: Double?
+        if let data {
+            if let labels = data.labels {
+                floatAccuracy = try GraphExperiment.accuracy(folded, inputs: data.inputs, samples: data.count,
+                                                             labels: labels)
+            }
+            if let t = data.targets {
+                floatError = Evaluation.relativeError(reference: t, try folded.forward(data.inputs, batch: data.count),
+                                                      width: folded.outputSize).meanRelative
+            }
+        }
+        var report = QuantizationReport(title: title, widths: [], floatAccuracy: floatAccuracy,
+                                        floatEvalRelativeError: floatError, samples: data?.count ?? 0, entries: entries)
+        report.modelSummary = summary(of: folded, foldedBatchNorm: graph.hasBatchNorm)
+        report.layerNames = folded.nodes.filter { $0.operation.isAffine }.map(\.name)
+        return report
+    }
+}

@@ -18,6 +18,7 @@ let benchmarks: [Benchmark] = [
     NetworkBenchmark.benchmark,
     SolvesBenchmark.benchmark,
     DigestBenchmark.benchmark,
+    GraphDataBenchmark.benchmark,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -36,6 +36,9 @@ public struct GraphDataAwareResult: Sendable {
     public var start: String
     /// Σ over the calibration inputs and outputs of (R_θ̂(x) − R_θ(x))²: at the start, then after each sweep.
     public var calibrationErrors: [Double]
+    /// Calibration errors evaluated (incrementally): one per piece of every line search, one or two per parameter
+    /// and rounding sweep.
+    public var evaluations: Int
 }
 
 /// Data-aware quantization of convolutional and residual ReLU networks (science §4, "Data-aware variants",
@@ -122,7 +125,7 @@ public enum GraphDataAwareQuantizer {
                                   fullRangeMaxEvents: options.fullRangeMaxEvents)
         var ref = normal
         var history = [state.error]
-        var sweeps = 0
+        var sweeps = 0, evaluations = 0
         while sweeps < max(options.maxSweeps, 0) {
             sweeps += 1
             let before = state.error
@@ -131,8 +134,9 @@ public enum GraphDataAwareQuantizer {
                 let params = families[k]
                 guard let pieces = GraphQuantizer.familyPieces(params, reference: ref, current: state.graph, grids: g,
                                                                window: window),
-                      let step = pieces.bestPiece(params.map(\.p), from: state),
-                      step.value < state.error * (1 - 1e-12) else { continue }
+                      let step = pieces.bestPiece(params.map(\.p), from: state) else { continue }
+                evaluations += pieces.pieceEnds.count
+                guard step.value < state.error * (1 - 1e-12) else { continue }
                 for (i, value) in pieces.values(atPiece: step.piece).enumerated() { state.set(params[i].p, value) }
                 options.afterStep?(state.graph, state.error)
             }
@@ -142,7 +146,9 @@ public enum GraphDataAwareQuantizer {
 
         for _ in 0..<max(options.roundingSweeps, 0) {
             let before = state.error
-            for p in parameters(of: normal) { roundingStep(p, grid: p.grid(g), &state, options: options) }
+            for p in parameters(of: normal) {
+                evaluations += roundingStep(p, grid: p.grid(g), &state, options: options)
+            }
             history.append(state.error)
             if before - state.error <= options.relativeTolerance * before { break }
         }
@@ -153,7 +159,8 @@ public enum GraphDataAwareQuantizer {
                                              foldedBatchNorm: graph.hasBatchNorm, grids: g, l2PathMetric: metric,
                                              relativeL2PathMetric: norm > 0 ? metric / norm : 0, sweeps: sweeps,
                                              history: [])
-        return GraphDataAwareResult(quantization: result, start: starts[best!.index].name, calibrationErrors: history)
+        return GraphDataAwareResult(quantization: result, start: starts[best!.index].name, calibrationErrors: history,
+                                    evaluations: evaluations)
     }
 }
 
@@ -169,18 +176,23 @@ extension GraphDataAwareQuantizer {
     }
 
     /// Moves parameter p to the grid value next above or below it if that lowers the calibration error (above
-    /// first; a move is kept only if strictly better). At most three incremental evaluations.
+    /// first; a move is kept only if strictly better). Returns the number of candidates evaluated (at most two;
+    /// undoing a move is one more incremental update).
+    @discardableResult
     static func roundingStep(_ p: GraphParameter, grid: any NumberGrid, _ state: inout GraphCalibrationState,
-                             options: GraphDataAwareOptions) {
+                             options: GraphDataAwareOptions) -> Int {
         let v = p.value(in: state.graph), current = state.error
+        var evaluated = 0
         for candidate in [grid.nextUp(v), grid.nextDown(v)] where candidate.isFinite {
             state.set(p, candidate)
+            evaluated += 1
             if state.error < current * (1 - 1e-12) {
                 options.afterStep?(state.graph, state.error)
-                return
+                return evaluated
             }
         }
         state.set(p, v)
+        return evaluated
     }
 }
 

@@ -77,11 +77,8 @@ public func sq_quantize_graph(_ specPath: UnsafePointer<CChar>?, _ outPath: Unsa
             }
             count = Int(nSamples)
             let x = try finiteDoubles(calib, cells, "calib")
-            var dataOptions = GraphDataAwareOptions()
-            dataOptions.pathMetric = options
-            dataOptions.maxSweeps = Swift.min(dataOptions.maxSweeps, options.maxSweeps)
             let r = try GraphDataAwareQuantizer.quantize(graph, grids: grids.graph, calibration: x, count: count,
-                                                         options: dataOptions)
+                                                         options: GraphDataAwareOptions(pathMetric: options))
             dataResult = r
             result = r.quantization
         } else {

@@ -129,11 +129,9 @@ extension QuantizeCommand {
             if dataAware, let calib {
                 let c = try loadGraphInputs(calib, graph: graph)
                 calibrationCount = c.batch
-                var dataOptions = GraphDataAwareOptions()
-                dataOptions.pathMetric = options
-                dataOptions.maxSweeps = min(dataOptions.maxSweeps, options.maxSweeps)
                 dataResult = try GraphDataAwareQuantizer.quantize(graph, grids: grids, calibration: c.values,
-                                                                  count: c.batch, options: dataOptions)
+                                                                  count: c.batch,
+                                                                  options: GraphDataAwareOptions(pathMetric: options))
                 result = dataResult!.quantization
             } else {
                 result = try GraphQuantizer.quantize(graph, method: m, grids: grids, options: options)

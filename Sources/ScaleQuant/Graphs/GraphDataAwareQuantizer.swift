@@ -23,6 +23,14 @@ public struct GraphDataAwareOptions: Sendable {
     public var afterStep: (@Sendable (GraphNetwork, Double) -> Void)? = nil
     /// Default options.
     public init() {}
+
+    /// Default options whose cd start uses `pathMetric` and whose data-aware sweeps are also capped by
+    /// `pathMetric.maxSweeps` (at least 1): what `--max-sweeps N` means for method `data` in the CLI, the C
+    /// interface and the experiments.
+    public init(pathMetric: GraphCoordinateDescentOptions) {
+        self.pathMetric = pathMetric
+        maxSweeps = min(maxSweeps, max(pathMetric.maxSweeps, 1))
+    }
 }
 
 /// The result of ``GraphDataAwareQuantizer/quantize(_:grids:calibration:count:options:)``.

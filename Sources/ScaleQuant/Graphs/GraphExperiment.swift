@@ -68,8 +68,7 @@ public enum GraphExperiment {
         var rows: [NetworkExperiment.Row] = []
         var options = GraphCoordinateDescentOptions()
         options.maxSweeps = maxSweeps
-        var dataOptions = GraphDataAwareOptions()
-        dataOptions.pathMetric = options
+        let dataOptions = GraphDataAwareOptions(pathMetric: options)
         let clock = ContinuousClock()
         for model in models {
             let reference = try model.network.foldingBatchNorm()

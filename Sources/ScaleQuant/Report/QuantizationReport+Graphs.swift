@@ -92,11 +92,9 @@ extension QuantizationReport {
             guard let calibration else {
                 throw GraphError.invalidArgument("method data needs calibration inputs (--calib X.npy)")
             }
-            var dataOptions = GraphDataAwareOptions()
-            dataOptions.pathMetric = options
-            dataOptions.maxSweeps = min(dataOptions.maxSweeps, max(options.maxSweeps, 1))
             return try GraphDataAwareQuantizer.quantize(graph, grids: grids, calibration: calibration.inputs,
-                                                        count: calibration.count, options: dataOptions).quantization
+                                                        count: calibration.count,
+                                                        options: GraphDataAwareOptions(pathMetric: options)).quantization
         }
         guard graphMethodNames.contains(method), let m = NetworkQuantizationMethod(rawValue: method) else {
             throw GraphError.invalidArgument("unknown method '\(method)' for graphs: expected one of "

@@ -18,11 +18,11 @@ import ScaleQuant
 ///   each, row-major NCHW, finite;
 /// - `max_sweeps` ≥ 1: as `--max-sweeps` (cd's sweeps; for data, the path-metric start's sweeps and
 ///   min(3, `max_sweeps`) data-aware sweeps);
-/// - `out_stats`: 9 doubles `[l2_path_metric, relative_l2_path_metric, l1_path_metric_bound,
+/// - `out_stats`: 10 doubles `[l2_path_metric, relative_l2_path_metric, l1_path_metric_bound,
 ///   certified_output_bound (radius 1), sweeps, folded_batch_norm (0/1), calibration_samples,
-///   start_calibration_squared_error, calibration_squared_error]`, the numbers of the CLI's `--json` output
-///   against the batch-norm-folded input (NaN where it prints null; sweeps 0 for rtn and cle; the last three 0,
-///   NaN, NaN unless method 5).
+///   start_calibration_squared_error, calibration_squared_error, start]`, the numbers of the CLI's `--json` output
+///   against the batch-norm-folded input (NaN where it prints null; sweeps 0 for rtn and cle; the last four 0,
+///   NaN, NaN, NaN unless method 5). `start` codes the CLI's `start`: 0 cd, 1 rtn, 2 rtn-max, 3 cle.
 ///
 /// Status 1 for null or empty paths, an output not ending in `.json` or equal to an input, an unknown method
 /// code, `max_sweeps` < 1, a missing `calib` for method 5 or a `calib` for another method, `n_samples` < 1 or too
@@ -106,8 +106,12 @@ public func sq_quantize_graph(_ specPath: UnsafePointer<CChar>?, _ outPath: Unsa
         stats[6] = Double(count)
         stats[7] = dataResult?.calibrationErrors.first ?? .nan
         stats[8] = dataResult?.calibrationErrors.last ?? .nan
+        stats[9] = dataResult.flatMap { r in graphStartNames.firstIndex(of: r.start).map(Double.init) } ?? .nan
     }
 }
+
+/// The data-aware starts in the order of their codes in ``sq_quantize_graph``'s `out_stats[9]`.
+let graphStartNames = ["cd", "rtn", "rtn-max", "cle"]
 
 /// Method names of ``sq_quantize_graph``'s codes, as the CLI writes them into the metadata.
 let graphMethodNames: [Int32: String] = [0: "rtn", 1: "cle", 2: "exact", 3: "l2r", 4: "cd", 5: "data"]

@@ -681,6 +681,10 @@ def _graph_calibration(calib, shape):
     return np.ascontiguousarray(x)
 
 
+# The data-aware starts, by their code in sq_quantize_graph's out_stats[9].
+_GRAPH_STARTS = ("cd", "rtn", "rtn-max", "cle")
+
+
 def quantize_graph(spec, output, fmt, method="cd", bias_fmt=None, calib=None, max_sweeps=50):
     """Quantize a convolutional or residual ReLU network given as a graph spec and write the result.
 
@@ -723,8 +727,8 @@ def quantize_graph(spec, output, fmt, method="cd", bias_fmt=None, calib=None, ma
         ``relative_l2_path_metric``, ``l1_path_metric_bound`` and ``certified_output_bound`` (None where the CLI
         prints null), ``radius`` (1.0); ``sweeps`` for cd and data; for data ``calibration_samples``,
         ``start_calibration_squared_error`` and ``calibration_squared_error`` (Σ of squared output errors on
-        ``calib`` at the start and at the end). The CLI's ``start`` (the name of the chosen start) is not
-        reported.
+        ``calib`` at the start and at the end) and ``start``, the start that was descended (``"cd"``, ``"rtn"``,
+        ``"rtn-max"`` or ``"cle"``), in the CLI's order.
 
     Raises
     ------
@@ -772,7 +776,7 @@ def quantize_graph(spec, output, fmt, method="cd", bias_fmt=None, calib=None, ma
         n = x.shape[0]
     elif calib is not None:
         raise ScaleQuantError("calib is used by method 'data' only")
-    stats = np.empty(9)
+    stats = np.empty(10)
     code = GRAPH_METHODS.get(key, _MLP_ONLY.get(key))
     _call(_lib.lib.sq_quantize_graph, spec_c, out_c, w_name, b_name, code, None if x is None else _ptr(x), n,
           sweeps, _ptr(stats))
@@ -789,6 +793,7 @@ def quantize_graph(spec, output, fmt, method="cd", bias_fmt=None, calib=None, ma
         info["sweeps"] = int(stats[4])
     if key == "data":
         info["calibration_samples"] = int(stats[6])
+        info["start"] = _GRAPH_STARTS[int(stats[9])]
         info["start_calibration_squared_error"] = float(stats[7])
         info["calibration_squared_error"] = float(stats[8])
     return info

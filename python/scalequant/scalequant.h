@@ -147,10 +147,11 @@ int32_t sq_quantize_mlp_data(int64_t n_layers, const int64_t *widths, const doub
  *   method       SQ_MLP_RTN, SQ_MLP_CLE, SQ_MLP_CD or SQ_GRAPH_DATA (SQ_MLP_EXACT, SQ_MLP_L2R: SQ_ERR_UNSUPPORTED);
  *   calib        SQ_GRAPH_DATA only (else NULL): n_samples >= 1 inputs of C*H*W doubles each, row-major NCHW, finite;
  *   max_sweeps   >= 1: cd's sweeps; for SQ_GRAPH_DATA its cd start's, and min(3, max_sweeps) data-aware sweeps;
- *   out_stats[9] {l2_path_metric, relative_l2_path_metric, l1_path_metric_bound, certified_output_bound (radius 1;
+ *   out_stats[10] {l2_path_metric, relative_l2_path_metric, l1_path_metric_bound, certified_output_bound (radius 1;
  *                the two bounds NaN where the CLI prints null), sweeps (cd and data; 0 otherwise),
  *                folded_batch_norm (0/1), calibration_samples (0 unless data), start_calibration_squared_error,
- *                calibration_squared_error (NaN unless data)}, against the batch-norm-folded input.
+ *                calibration_squared_error, start (0 cd, 1 rtn, 2 rtn-max, 3 cle; the last three NaN unless
+ *                data)}, against the batch-norm-folded input.
  * SQ_ERR_ARGUMENT: null/empty paths, an output not ending in ".json" or equal to an input, calib missing or given
  * for another method, n_samples < 1, max_sweeps < 1, an unreadable or invalid spec or weights file; SQ_ERR_FORMAT:
  * unknown format; SQ_ERR_NOT_FINITE: NaN/inf in calib (flat index in the message). */

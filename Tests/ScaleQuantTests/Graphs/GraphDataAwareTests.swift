@@ -193,6 +193,29 @@ struct GraphDataAwareTests {
         }
     }
 
+    @Test("edge cases: a graph without hidden channels, one calibration sample, all-zero inputs")
+    func edgeCases() throws {
+        var rng = SeededGenerator(seed: 31)
+        let linear = try GraphNetwork(inputShape: [6], nodes: [
+            .linear("fc", input: "input", weight: rng.gaussians(18), bias: rng.gaussians(3), inFeatures: 6, outFeatures: 3),
+        ])
+        let spec = try GraphExperiment.gridSpec("e2m1")
+        let x = rng.gaussians(5 * 6)
+        let result = try GraphDataAwareQuantizer.quantize(linear, grids: spec, calibration: x, count: 5)
+        let rtn = try GraphQuantizer.quantize(linear, method: .rtn, grids: spec)
+        #expect(try squaredOutputError(linear, result.quantization.network, x, count: 5)
+                <= (try squaredOutputError(linear, rtn.network, x, count: 5)))
+        #expect(onGrids(result.quantization.network, result.quantization.grids))
+        let g = try tinyCNN(seed: 32)
+        let one = try GraphDataAwareQuantizer.quantize(g, grids: spec, calibration: uniformSamples(g.inputSize, radius: 1,
+                                                                                                     seed: 33), count: 1)
+        #expect(one.calibrationErrors.last! <= one.calibrationErrors.first!)
+        let zeros = try GraphDataAwareQuantizer.quantize(g, grids: spec,
+                                                         calibration: [Double](repeating: 0, count: 3 * g.inputSize),
+                                                         count: 3)
+        #expect(zeros.calibrationErrors.allSatisfy { $0.isFinite })
+    }
+
     @Test("calibration data of the wrong size or with NaN/Inf is refused with a message")
     func badCalibration() throws {
         let g = try tinyCNN(seed: 3)

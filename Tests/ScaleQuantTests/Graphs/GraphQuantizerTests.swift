@@ -123,6 +123,15 @@ final class MetricLog: @unchecked Sendable {
     var values: [Double] { lock.lock(); defer { lock.unlock() }; return storage }
 }
 
+/// The channel subproblems of node n at the point q, built as cd builds them (reference aligned to q, then the
+/// path quantities).
+func channelSubproblems(_ net: GraphNetwork, _ q: GraphNetwork, node n: Int, plan: GraphDescentPlan,
+                        grids: GraphNodeGrids) throws -> [GraphChannelSubproblem] {
+    let ref = try GraphPathLifting.aligned(net, to: q)
+    return try GraphQuantizer.channelSubproblems(ref, q, node: n, groups: plan.channels[n], plan: plan, grids: grids,
+                                                 quantities: try GraphPathLifting.quantities(ref, q))
+}
+
 /// `q` with a subproblem's (x̂, ŷ) substituted.
 func substituted(_ q: GraphNetwork, _ s: GraphChannelSubproblem, x: [Double], y: [Double]) -> GraphNetwork {
     var out = q
@@ -166,10 +175,7 @@ struct GraphCoordinateDescentTests {
             let plan = try GraphDescentPlan(net, grids)
             var rng = SeededGenerator(seed: 77)
             for n in net.nodes.indices where !plan.channels[n].isEmpty {
-                let ref = try GraphPathLifting.aligned(net, to: q)
-                let pq = try GraphPathLifting.quantities(ref, q)
-                let subs = try GraphQuantizer.channelSubproblems(ref, q, node: n, groups: plan.channels[n], plan: plan,
-                                                                 grids: grids, quantities: pq)
+                let subs = try channelSubproblems(net, q, node: n, plan: plan, grids: grids)
                 for s in subs {
                     var points: [(x: [Double], y: [Double])] = [(s.current.xHat, s.current.yHat)]
                     for _ in 0..<2 {
@@ -201,10 +207,7 @@ struct GraphCoordinateDescentTests {
             let plan = try GraphDescentPlan(net, grids)
             var q = GraphQuantizer.roundToNearest(net, grids)
             for n in net.nodes.indices where !plan.channels[n].isEmpty {
-                let ref = try GraphPathLifting.aligned(net, to: q)
-                let pq = try GraphPathLifting.quantities(ref, q)
-                let subs = try GraphQuantizer.channelSubproblems(ref, q, node: n, groups: plan.channels[n], plan: plan,
-                                                                 grids: grids, quantities: pq)
+                let subs = try channelSubproblems(net, q, node: n, plan: plan, grids: grids)
                 for s in subs {
                     var best = Double.infinity
                     for lambda in familyScan(x: s.problem.x, y: s.problem.y, gridX: grid, gridY: grid) {

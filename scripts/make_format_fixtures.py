@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes the golden code tables of the small formats for the Swift tests (not run by the tests).
 
-    python3 -m venv /tmp/fmtvenv && /tmp/fmtvenv/bin/pip install numpy ml_dtypes
-    /tmp/fmtvenv/bin/python scripts/make_format_fixtures.py
+    python3 -m venv .build/fmt-venv && .build/fmt-venv/bin/pip install numpy ml_dtypes
+    .build/fmt-venv/bin/python scripts/make_format_fixtures.py
 
 For each preset of at most 8 bits it writes Tests/ScaleQuantTests/Fixtures/formats/<name>.txt:
 
@@ -12,7 +12,7 @@ For each preset of at most 8 bits it writes Tests/ScaleQuantTests/Fixtures/forma
     cast <hex float input> <hex code> ml_dtypes' own cast of a binary32-exact input
 
 Only the code table is a reference for rounding: ml_dtypes casts binary64 through binary32 and so rounds twice
-(science.md §1). The `cast` lines use binary32-exact inputs only (values, midpoints, their binary32 neighbours, and
+(docs/Theory.md §1). The `cast` lines use binary32-exact inputs only (values, midpoints, their binary32 neighbours, and
 points beyond the maximum), where that double rounding cannot happen; they pin down the overflow convention of
 encoding (inf / NaN / saturation) independently of the Swift code.
 """

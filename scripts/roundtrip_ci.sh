@@ -2,12 +2,12 @@
 # Round-trip check of `scalequant quantize` against Python (issue #6): makes a venv with numpy, scikit-learn and
 # safetensors, then runs scripts/roundtrip_digits.py. Arguments are passed on to it, e.g.
 #     scripts/roundtrip_ci.sh --scalequant .build/release/scalequant --format e4m3 --method cd
-# Environment: VENV (default /tmp/scalequant-roundtrip-venv; reused if it exists), PYTHON (default python3),
+# Environment: VENV (default .build/roundtrip-venv in the package root; reused if it exists), PYTHON (default python3),
 # BUILD=1 to run `swift build -c release` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV="${VENV:-/tmp/scalequant-roundtrip-venv}"
+VENV="${VENV:-.build/roundtrip-venv}"
 PYTHON="${PYTHON:-python3}"
 
 if [ "${BUILD:-0}" = "1" ]; then

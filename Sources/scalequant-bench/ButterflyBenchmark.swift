@@ -2,7 +2,9 @@ import Foundation
 import ScaleQuant
 
 /// Butterfly quantization and factorization timings, side by side with lazylinop (`qbutterfly` internals) and
-/// pyfaust (`pyfaust.fact.butterfly`) on the very same inputs when `/tmp/anchors-venv/bin/python` exists.
+/// pyfaust (`pyfaust.fact.butterfly`) on the very same inputs, through the package's
+/// `scripts/bench_lazylinop_butterfly.py`, when the anchor venv exists (``AnchorEnvironment``:
+/// `bash scripts/setup_anchor_venv.sh` creates `.build/anchors-venv`; `ANCHORS_PYTHON` overrides it).
 ///
 /// Quantization: random Gaussian square-dyadic butterflies, N ∈ {256, 1024}, formats F_4 (`p=4`), e4m3, bf16,
 /// methods pairwise and l2r; our time (best of 3, or 1 run if it exceeds 1 s), lazylinop's time (one call),
@@ -15,17 +17,16 @@ enum ButterflyBenchmark {
         run: { runAll() }
     )
 
-    static let python = "/tmp/anchors-venv/bin/python"
+    static var python: String { AnchorEnvironment.python }
 
-    /// The driver script, found from the current directory (run the benchmark from the package root).
-    static var driver: String { FileManager.default.currentDirectoryPath + "/scripts/bench_lazylinop_butterfly.py" }
+    /// The driver script (found from the package root, whatever the current directory).
+    static var driver: String { AnchorEnvironment.script("bench_lazylinop_butterfly.py") }
 
     static func runAll() {
-        let haveVenv = FileManager.default.isExecutableFile(atPath: python)
-            && FileManager.default.fileExists(atPath: driver)
-        if !haveVenv {
-            print("note: \(python) or \(driver) missing: lazylinop/pyfaust comparison skipped "
-                  + "(create it with bash /work/shared/anchors/setup_venv.sh; run from the package root)")
+        let missing = AnchorEnvironment.missing(script: "bench_lazylinop_butterfly.py")
+        let haveVenv = missing == nil
+        if let missing {
+            print("note: lazylinop/pyfaust comparison skipped: \(missing)")
         }
         let sizes = (ProcessInfo.processInfo.environment["BUTTERFLY_BENCH_SIZES"] ?? "256,1024")
             .split(separator: ",").compactMap { Int($0) }

@@ -1,31 +1,56 @@
 import Foundation
 import ScaleQuant
 
-/// Runs the reference implementation (lazylinop's `qrank_one`, through `../shared/anchors/lazylinop_rank1.py`)
-/// on the same inputs as our benchmark, in the same run.
+/// Where the Python comparison scripts and their environment are.
 ///
-/// The anchor venv is created by `bash ../shared/anchors/setup_venv.sh` (default `/tmp/anchors-venv`); set
-/// `ANCHORS_PYTHON` and `ANCHORS_DIR` to point elsewhere. Without it the comparison is skipped with a message.
+/// The scripts are the package's own (`scripts/anchor_rank1.py`, `scripts/bench_lazylinop_butterfly.py`); their
+/// venv is created by `bash scripts/setup_anchor_venv.sh` at `.build/anchors-venv` in the package root. Set
+/// `ANCHORS_PYTHON` to use another interpreter and `ANCHORS_SCRIPTS` for another scripts folder. Without the venv
+/// the comparisons are skipped with a message.
+enum AnchorEnvironment {
+    /// The package root: three levels above this file (Sources/scalequant-bench/LazylinopAnchor.swift), so the
+    /// lookup does not depend on the current directory.
+    static var packageRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+    }
+
+    /// The interpreter of the anchor venv.
+    static var python: String {
+        ProcessInfo.processInfo.environment["ANCHORS_PYTHON"] ?? packageRoot + "/.build/anchors-venv/bin/python"
+    }
+
+    /// The folder holding the comparison scripts.
+    static var scriptsDir: String {
+        ProcessInfo.processInfo.environment["ANCHORS_SCRIPTS"] ?? packageRoot + "/scripts"
+    }
+
+    /// The path of one comparison script.
+    static func script(_ name: String) -> String { scriptsDir + "/" + name }
+
+    /// Whether the interpreter and the script exist; otherwise the reason, for a one-line note.
+    static func missing(script name: String) -> String? {
+        let fm = FileManager.default
+        if !fm.isExecutableFile(atPath: python) {
+            return "\(python) not found (create it with `bash scripts/setup_anchor_venv.sh`, or set ANCHORS_PYTHON)"
+        }
+        if !fm.fileExists(atPath: script(name)) { return "\(script(name)) not found (set ANCHORS_SCRIPTS)" }
+        return nil
+    }
+}
+
+/// Runs the reference implementation (lazylinop's `qrank_one`, through the package's `scripts/anchor_rank1.py`)
+/// on the same inputs as our benchmark, in the same run (environment: ``AnchorEnvironment``).
 enum LazylinopAnchor {
     /// One lazylinop result: seconds of the lazylinop call, its exact relative error, and RTN's.
     struct Row { let seconds: Double; let error: Double; let rtn: Double }
 
-    static var python: String {
-        ProcessInfo.processInfo.environment["ANCHORS_PYTHON"] ?? "/tmp/anchors-venv/bin/python"
-    }
+    static let scriptName = "anchor_rank1.py"
 
-    static var anchorsDir: String {
-        if let d = ProcessInfo.processInfo.environment["ANCHORS_DIR"] { return d }
-        // The package root is three levels above this file: Sources/scalequant-bench/LazylinopAnchor.swift.
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return root.deletingLastPathComponent().appendingPathComponent("shared/anchors").path
-    }
+    /// Why the comparison cannot run, or nil if it can.
+    static var missingReason: String? { AnchorEnvironment.missing(script: scriptName) }
 
-    static var isAvailable: Bool {
-        FileManager.default.isExecutableFile(atPath: python)
-            && FileManager.default.fileExists(atPath: anchorsDir + "/lazylinop_rank1.py")
-    }
+    static var isAvailable: Bool { missingReason == nil }
 
     /// lazylinop's name for one of our formats, if it has one.
     static func name(for format: String) -> String? {
@@ -52,10 +77,10 @@ enum LazylinopAnchor {
             try NPY.write(NDArray(vector: x), to: dir + "/x.npy")
             try NPY.write(NDArray(vector: y), to: dir + "/y.npy")
             let p = Process()
-            p.executableURL = URL(fileURLWithPath: python)
-            p.arguments = [anchorsDir + "/lazylinop_rank1.py", "--x", dir + "/x.npy", "--y", dir + "/y.npy",
-                           "--formats", names.map(\.1).joined(separator: ","), "--verify-max-m", "0",
-                           "--max-candidates", "1e12", "--out-dir", dir + "/out"]
+            p.executableURL = URL(fileURLWithPath: AnchorEnvironment.python)
+            p.arguments = [AnchorEnvironment.script(scriptName), "--x", dir + "/x.npy", "--y", dir + "/y.npy",
+                           "--formats", names.map(\.1).joined(separator: ","), "--max-candidates", "1e12",
+                           "--out-dir", dir + "/out"]
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()

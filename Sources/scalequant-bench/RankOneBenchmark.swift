@@ -1,8 +1,8 @@
 import Foundation
 import ScaleQuant
 
-/// Time per exact rank-one problem (science §2) for growing m = n, on F_p and on real formats, beside lazylinop's
-/// `qrank_one` on the same inputs in the same run.
+/// Time per exact rank-one problem (docs/Theory.md §2) for growing m = n, on F_p and on real formats, beside
+/// lazylinop's `qrank_one` on the same inputs in the same run (``LazylinopAnchor``).
 enum RankOneBenchmark {
     static let benchmark = Benchmark(
         name: "rank1",
@@ -25,8 +25,8 @@ enum RankOneBenchmark {
 
     static func run(formats: [String], sizes: [Int]) {
         print("rank1: x, y standard Gaussian (seed 7 + m), m = n; ours = best of up to 3 runs (1 at m ≥ 1024)")
-        if !LazylinopAnchor.isAvailable {
-            print("lazylinop: not available (bash ../shared/anchors/setup_venv.sh creates it); comparison skipped")
+        if let missing = LazylinopAnchor.missingReason {
+            print("lazylinop: comparison skipped: \(missing)")
         }
         var table = RowPrinter(["format", "m=n", "ours s", "pieces", "ns/piece", "opt/rtn", "lazylinop s", "speedup",
                                 "ours err", "lazylinop err", "ours ≤ theirs"])

@@ -1,6 +1,6 @@
 import ScaleQuant
 
-/// Per-solve figures of the weighted rank-one step of coordinate descent (science §4), on the subproblems of the
+/// Per-solve figures of the weighted rank-one step of coordinate descent (docs/Theory.md §4), on the subproblems of the
 /// benchmark network: for a sample of hidden neurons of each layer, the weights a = x⊙G, c = M̂, b = y⊙F, d = N̂
 /// are built from the network and its RTN quantization exactly as `cd` builds them, and each subproblem is
 /// solved on one thread (`parallel: false`, as `cd` does), with and without the pruning of binades (the answers

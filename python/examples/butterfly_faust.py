@@ -160,7 +160,7 @@ def lazylinop_quantize(ks_values, fmt, order, seed=0):
     ``order`` is "pairwise" or "l2r". Dtype targets go through the public ``qbutterfly``; ``p=K`` through the
     internal ``_algo7_2_pairwise`` / ``_algo7_3_left2right`` with ``rnd="chop"`` and K significant bits (their
     ``_nmant`` is wrapped during the call so that an integer precision passes through, as in
-    ../shared/anchors/lazylinop_butterfly.py). ``np.random`` (and torch) are seeded with ``seed`` first, since
+    scripts/bench_lazylinop_butterfly.py). ``np.random`` (and torch) are seeded with ``seed`` first, since
     lazylinop's own error estimate draws from them. Raises Unavailable if lazylinop cannot be imported.
     """
     try:

@@ -1,4 +1,4 @@
-/// A product B₁B₂⋯B_L of Kronecker-sparse factors (science §3), applied right to left: `apply(x)` = B₁(B₂(⋯B_L x)).
+/// A product B₁B₂⋯B_L of Kronecker-sparse factors (docs/Theory.md §3), applied right to left: `apply(x)` = B₁(B₂(⋯B_L x)).
 public struct ButterflyChain: Sendable, Equatable {
     /// The factors, leftmost first.
     public var factors: [KSFactor]

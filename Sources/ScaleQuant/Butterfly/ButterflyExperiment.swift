@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// The butterfly quantization experiment (science §3; hal-04125381 §7): random Gaussian square-dyadic
+/// The butterfly quantization experiment (docs/Theory.md §3; hal-04125381 §7): random Gaussian square-dyadic
 /// butterflies quantized to the idealized grids F_p with RTN, pairwise, left-to-right and right-to-left, the mean
 /// relative error per (N, p, method), the bits saved at equal error, and the orthonormal DCT-II (factored first).
 public enum ButterflyExperiment {

@@ -1,4 +1,4 @@
-/// Relative Frobenius errors of butterfly products (science §3: ‖ΠB − ΠB̂‖_F / ‖ΠB‖_F).
+/// Relative Frobenius errors of butterfly products (docs/Theory.md §3: ‖ΠB − ΠB̂‖_F / ‖ΠB‖_F).
 public enum ButterflyMetrics {
     /// The largest size for which ``relativeError(_:_:probes:seed:)`` forms dense products (beyond it, it uses
     /// Gaussian probes).

@@ -26,7 +26,7 @@ public enum ButterflyMethod: String, CaseIterable, Sendable, CustomStringConvert
 
 /// Quantization of butterfly chains to a grid by rescaling invariance (R. Gribonval, T. Mary, E. Riccietti,
 /// *Optimal quantization of rank-one matrices in floating-point arithmetic — with applications to butterfly
-/// factorizations*, hal-04125381, Algorithms 7.1–7.3; science §3).
+/// factorizations*, hal-04125381, Algorithms 7.1–7.3; docs/Theory.md §3).
 ///
 /// For consecutive chainable factors X, Y, XY = Σ_i X[:,i]·Y[i,:] and the terms have disjoint supports, so the
 /// pair is quantized exactly by one rank-one problem (``RankOne``) per i on the nonzeros of X[:,i] and Y[i,:].

@@ -1,5 +1,5 @@
 /// A Kronecker-sparse factor with pattern (a, b, c, d): support I_a ⊗ 1_{b×c} ⊗ I_d, size (a·b·d) × (a·c·d)
-/// (science §3; the layout of lazylinop's `ks_values`).
+/// (docs/Theory.md §3; the layout of lazylinop's `ks_values`).
 ///
 /// The a·b·c·d values are stored flat in (a, b, c, d) row-major order: value index
 /// `((i_a·b + i_b)·c + i_c)·d + i_d` is the entry at row `i_a·b·d + i_b·d + i_d`, column `i_a·c·d + i_c·d + i_d`.

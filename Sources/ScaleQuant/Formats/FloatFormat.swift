@@ -1,4 +1,4 @@
-/// A binary floating-point number format described by data, not by code paths (science §1).
+/// A binary floating-point number format described by data, not by code paths (docs/Theory.md §1).
 ///
 /// A format is its precision p (significand bits *including* the implicit leading bit; the papers' t), an
 /// exponent range `emin…emax` (or none, for the idealized grid F_p of the theory), whether it has subnormals, and
@@ -90,7 +90,7 @@ public struct FloatFormat: Hashable, Sendable {
         self.maxFinite = maxFinite
     }
 
-    /// The idealized grid F_p: p significant bits, unbounded exponent, no saturation (science §1, the papers'
+    /// The idealized grid F_p: p significant bits, unbounded exponent, no saturation (docs/Theory.md §1, the papers'
     /// setting). Values are limited only by binary64 itself.
     public static func idealized(precision p: Int) throws -> FloatFormat {
         guard (1...53).contains(p) else { throw FormatError.invalid("precision p must be 1…53 (got \(p))") }

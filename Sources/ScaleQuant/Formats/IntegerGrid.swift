@@ -1,4 +1,4 @@
-/// A symmetric integer / fixed-point grid `step·{−q, …, q}` (science §1), the grid of `intN` quantization with a
+/// A symmetric integer / fixed-point grid `step·{−q, …, q}` (docs/Theory.md §1), the grid of `intN` quantization with a
 /// per-tensor scale. For b-bit signed codes q = 2^(b−1) − 1 (the symmetric range: −2^(b−1) is not used).
 ///
 /// Grid values are `k·step` rounded to binary64; rounding picks the integer k minimizing |x − k·step| (checked with

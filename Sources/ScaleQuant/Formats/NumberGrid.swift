@@ -1,6 +1,6 @@
 /// A set of representable reals that quantization rounds to.
 ///
-/// A grid contains 0, is symmetric (g ∈ G ⇒ −g ∈ G) and is locally finite (science §1). Rounding is the
+/// A grid contains 0, is symmetric (g ∈ G ⇒ −g ∈ G) and is locally finite (docs/Theory.md §1). Rounding is the
 /// nearest-point map with ties to the even neighbour and saturation at ±``maxFinite``: that, and not an IEEE cast
 /// with overflow to infinity, is what makes the optimality results of rank-one and network quantization true.
 ///

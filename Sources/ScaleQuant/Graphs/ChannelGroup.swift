@@ -1,4 +1,4 @@
-/// A set of hidden channels of a ``GraphNetwork`` that must be rescaled by one common factor λ > 0 (science §4).
+/// A set of hidden channels of a ``GraphNetwork`` that must be rescaled by one common factor λ > 0 (docs/Theory.md §4).
 ///
 /// A *unit* is an output channel of a conv2d or linear node (after batch-norm folding). Multiplying its incoming
 /// parameters (the kernel slice `weight[o, …]` and `bias[o]`) by λ multiplies the channel by λ; ReLU, max and

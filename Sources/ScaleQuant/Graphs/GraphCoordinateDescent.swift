@@ -75,7 +75,7 @@ struct GraphChannelSubproblem {
 }
 
 extension GraphQuantizer {
-    /// Exact coordinate descent on the ℓ² path-metric ‖Φ(θ) − Φ(θ̂)‖₂² for graphs (science §4 for MLPs, generalized
+    /// Exact coordinate descent on the ℓ² path-metric ‖Φ(θ) − Φ(θ̂)‖₂² for graphs (docs/Theory.md §4 for MLPs, generalized
     /// to shared weights; our derivation, checked by the tests: the subproblem objective against the path-metric,
     /// brute force over the rescaling family, monotonicity, rescaling invariance).
     ///

@@ -49,7 +49,7 @@ public struct GraphDataAwareResult: Sendable {
     public var evaluations: Int
 }
 
-/// Data-aware quantization of convolutional and residual ReLU networks (science §4, "Data-aware variants",
+/// Data-aware quantization of convolutional and residual ReLU networks (docs/Theory.md §4, "Data-aware variants",
 /// extended from ``DataAwareQuantizer`` to graphs): coordinate descent over channel groups on the squared output
 /// error on calibration inputs, Σ_x ‖R_θ̂(x) − R_θ(x)‖².
 ///

@@ -1,4 +1,4 @@
-/// The graphs experiment (issue #7; science §4, "Measures to report"): every method on every format for
+/// The graphs experiment (issue #7; docs/Theory.md §4, "Measures to report"): every method on every format for
 /// convolutional and residual networks, on each model and on a randomly rescaled copy of it, so that rescaling
 /// immunity shows side by side. The rows and the CSV are those of ``NetworkExperiment``.
 public enum GraphExperiment {

@@ -1,5 +1,5 @@
 /// A ReLU network that is a directed acyclic graph of convolutions, dense layers, ReLUs, max/average pooling,
-/// flatten, residual additions and frozen batch normalization (science §4; the class of networks of
+/// flatten, residual additions and frozen batch normalization (docs/Theory.md §4; the class of networks of
 /// A. Gonon et al., *A path-norm toolkit for modern networks*, arXiv 2310.01225).
 ///
 /// A value type. Nodes are stored in topological order; each reads the graph input (named `input`) or earlier

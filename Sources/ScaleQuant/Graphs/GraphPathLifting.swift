@@ -7,7 +7,7 @@ import Darwin
 /// Path-lifting measures of graph ReLU networks (convolutions, pooling, residual joins), computed without
 /// enumerating paths: A. Gonon, N. Brisebarre, E. Riccietti, R. Gribonval, *A path-norm toolkit for modern
 /// networks*, arXiv 2310.01225, and *A rescaling-invariant Lipschitz bound based on path-metrics for modern ReLU
-/// network parameterizations*, arXiv 2405.15006; science §4.
+/// network parameterizations*, arXiv 2405.15006; docs/Theory.md §4.
 ///
 /// Φ(θ) has one coordinate per path of the graph's DAG (one vertex per element of every value) ending at an
 /// output element: from an input element (value: product of the edge weights) or from a conv/linear bias b

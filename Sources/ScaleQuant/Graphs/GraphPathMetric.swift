@@ -78,7 +78,7 @@ extension GraphPathLifting {
         }
     }
 
-    /// An upper bound on the ℓ¹ path-metric ‖Φ(θ) − Φ(θ')‖₁ when the signs agree (science §4, our derivation):
+    /// An upper bound on the ℓ¹ path-metric ‖Φ(θ) − Φ(θ')‖₁ when the signs agree (docs/Theory.md §4, our derivation):
     /// ‖Φ(max(|θ|,|θ'|))‖₁ − ‖Φ(min(|θ|,|θ'|))‖₁, since each path's |Πθ − Πθ'| lies between the products of the
     /// entrywise minima and maxima. The expression is not rescaling-invariant (Φ is), so it is evaluated on the
     /// normal forms of both graphs — which makes the result invariant — and also with the second normal form

@@ -146,7 +146,7 @@ public struct GraphQuantizationResult: Sendable {
 /// Quantizers for convolutional and residual ReLU networks (``GraphNetwork``): round-to-nearest, cross-layer
 /// equalization (M. Nagel et al., *Data-free quantization through weight equalization and bias correction*, arXiv
 /// 1906.04721) and exact coordinate descent on the ℓ² path-metric ‖Φ(θ) − Φ(θ̂)‖₂ (A. Gonon et al., arXiv
-/// 2310.01225 and 2405.15006; science §4; the derivation for graphs is in `GraphCoordinateDescent.swift`).
+/// 2310.01225 and 2405.15006; docs/Theory.md §4; the derivation for graphs is in `GraphCoordinateDescent.swift`).
 ///
 /// Batch normalization is folded into the preceding convolution or dense node first (automatically; the result
 /// says so in ``GraphQuantizationResult/foldedBatchNorm``), so the quantized graph has none. Grids: one weight and

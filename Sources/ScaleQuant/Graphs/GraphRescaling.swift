@@ -1,7 +1,7 @@
 extension GraphNetwork {
     /// The graph rescaled by one factor per channel group (``channelGroups`` order): every incoming parameter of a
     /// group's units is multiplied by its λ and every outgoing one divided by it. The function and the
-    /// path-lifting Φ are unchanged (science §4; Gonon et al., arXiv 2310.01225).
+    /// path-lifting Φ are unchanged (docs/Theory.md §4; Gonon et al., arXiv 2310.01225).
     ///
     /// - Complexity: O(parameters).
     /// - Throws: ``GraphError/invalidArgument(_:)`` if the count differs from the number of groups or a factor is

@@ -1,5 +1,5 @@
 extension NetworkQuantizer {
-    /// Exact coordinate descent on the ℓ² path-metric ‖Φ(θ) − Φ(θ̂)‖₂² (science §4; our derivation, checked by the
+    /// Exact coordinate descent on the ℓ² path-metric ‖Φ(θ) − Φ(θ̂)‖₂² (docs/Theory.md §4; our derivation, checked by the
     /// tests: brute force, monotonicity, rescaling invariance).
     ///
     /// **Derivation.** Fix every quantized parameter except those of hidden neuron i of layer ℓ: its incoming row
@@ -13,7 +13,7 @@ extension NetworkQuantizer {
     ///   = const − 2 (Σ_k y_k F_k ŷ_k)(Σ_o x_o G_o x̂_o) + (Σ_k N̂_k ŷ_k²)(Σ_o M̂_o x̂_o²)
     /// with the forward quantities F_k = ⟨P_k, P̂_k⟩, N̂_k = ‖P̂_k‖² (1 and 1 for inputs and for the bias) and the
     /// backward quantities G_o = ⟨S_o, Ŝ_o⟩, M̂_o = ‖Ŝ_o‖² (1 and 1 for outputs). This is the weighted rank-one form
-    /// of science §2 with a = x⊙G, c = M̂, b = y⊙F, d = N̂, solved exactly by
+    /// of docs/Theory.md §2 with a = x⊙G, c = M̂, b = y⊙F, d = N̂, solved exactly by
     /// ``RankOne/solveWeighted(a:c:b:d:gridX:gridY:keepY:)``. F, N̂ come from the identity-activation forward
     /// passes with W⊙Ŵ and Ŵ⊙Ŵ, G, M̂ from the matching backward passes.
     ///
@@ -101,7 +101,7 @@ extension NetworkQuantizer {
         return (F2, N2)
     }
 
-    /// The weights of coordinate descent's per-neuron subproblems for θ = `net` and θ̂ = `quantized` (science §4; see
+    /// The weights of coordinate descent's per-neuron subproblems for θ = `net` and θ̂ = `quantized` (docs/Theory.md §4; see
     /// ``coordinateDescent(_:start:grids:options:)``): per layer ℓ, `F[ℓ]`, `N[ℓ]` are ⟨P_k, P̂_k⟩ and ‖P̂_k‖² of the
     /// units feeding layer ℓ (the inputs: 1), `G[ℓ]`, `M[ℓ]` are ⟨S_o, Ŝ_o⟩ and ‖Ŝ_o‖² of the units layer ℓ outputs
     /// (the outputs: 1). Hidden neuron i of layer ℓ then has a = W_{ℓ+1}[:, i]⊙G[ℓ+1], c = M[ℓ+1],

@@ -1,4 +1,4 @@
-/// Data-aware quantization (science §4, "Data-aware variants"): minimizes the output error on calibration inputs
+/// Data-aware quantization (docs/Theory.md §4, "Data-aware variants"): minimizes the output error on calibration inputs
 /// by exact per-neuron searches over each hidden neuron's rescaling family, as coordinate descent.
 ///
 /// For hidden layer ℓ (layer by layer, left to right) with inputs X = the already-quantized network's

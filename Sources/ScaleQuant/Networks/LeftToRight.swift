@@ -1,12 +1,12 @@
 extension NetworkQuantizer {
-    /// Left-to-right quantization (the network analogue of hal-04125381 Algorithm 7.3; science §4).
+    /// Left-to-right quantization (the network analogue of hal-04125381 Algorithm 7.3; docs/Theory.md §4).
     ///
     /// For each hidden layer but the last, every neuron's incoming row and bias y become ŷ = Q(λy) with λ maximizing
     /// cos(y, ŷ) (``RankOne/quantizeKeepingY(x:grid:)``), and μ = y·ŷ/‖ŷ‖² is pushed into the neuron's outgoing
     /// column of the (still unquantized) next layer, so the function is preserved up to the rounding of y. The last
     /// hidden layer's neurons are then solved as exact rank-one pairs (incoming row and bias vs. outgoing column,
     /// ``RankOne/quantize(x:y:grid:gridY:)``), and the output bias is rounded to nearest. With one hidden layer this
-    /// is the exact global minimum of the ℓ² path-metric (science §4: per-neuron blocks of Φ are disjoint).
+    /// is the exact global minimum of the ℓ² path-metric (docs/Theory.md §4: per-neuron blocks of Φ are disjoint).
     /// Invariant under rescaling of the input (the family {Q(λy)} does not depend on y's scale).
     ///
     /// - Complexity: one rank-one solve per hidden neuron; neurons of a layer run on two threads.

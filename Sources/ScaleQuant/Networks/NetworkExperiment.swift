@@ -1,4 +1,4 @@
-/// The networks experiment (science §4, "Measures to report"): every method on every format for a set of models,
+/// The networks experiment (docs/Theory.md §4, "Measures to report"): every method on every format for a set of models,
 /// on each model and on a randomly rescaled copy of it, so that rescaling immunity shows side by side.
 ///
 /// Models are plugged in as values (``Model``): seeded random MLPs by default, or any trained network loaded with

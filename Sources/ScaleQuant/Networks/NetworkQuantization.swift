@@ -1,4 +1,4 @@
-/// The ways ``NetworkQuantizer`` can quantize a ``ReLUNetwork`` (science §4).
+/// The ways ``NetworkQuantizer`` can quantize a ``ReLUNetwork`` (docs/Theory.md §4).
 public enum NetworkQuantizationMethod: String, CaseIterable, Sendable {
     /// Round-to-nearest of every parameter.
     case rtn
@@ -125,7 +125,7 @@ public struct NetworkQuantizationResult: Sendable {
     public var grids: (weights: [any NumberGrid], biases: [any NumberGrid])
 }
 
-/// Quantizes ReLU networks with the methods of ``NetworkQuantizationMethod`` (science §4).
+/// Quantizes ReLU networks with the methods of ``NetworkQuantizationMethod`` (docs/Theory.md §4).
 public enum NetworkQuantizer {
     /// Quantizes `network` with `method` on `grids`.
     ///

@@ -1,6 +1,6 @@
 /// Path-lifting measures of ReLU networks, computed without enumerating paths (A. Gonon, N. Brisebarre,
 /// E. Riccietti, R. Gribonval, *A path-norm toolkit for modern networks*, arXiv 2310.01225, and *A
-/// rescaling-invariant Lipschitz bound based on path-metrics*, arXiv 2405.15006; science §4).
+/// rescaling-invariant Lipschitz bound based on path-metrics*, arXiv 2405.15006; docs/Theory.md §4).
 ///
 /// Φ(θ) has one coordinate per path ending at an output: paths from an input (value: product of its weights) and
 /// paths from a neuron's bias (value: bias × product of the weights after it; an output's own bias is a path of
@@ -112,7 +112,7 @@ public enum PathLifting {
     }
 
     /// An upper bound on the ℓ¹ path-metric ‖Φ(θ) − Φ(θ')‖₁: ‖Φ(max(|θ|,|θ'|))‖₁ − ‖Φ(min(|θ|,|θ'|))‖₁ (our
-    /// derivation, science §4: when the signs agree each path's |Πθ − Πθ'| lies between the products of the
+    /// derivation, docs/Theory.md §4: when the signs agree each path's |Πθ − Πθ'| lies between the products of the
     /// entrywise minima and maxima). The expression is not rescaling-invariant, while Φ(θ') is: so it is evaluated
     /// both for θ' as given and for θ' rescaled to match θ neuron by neuron (``aligned(_:to:)``; a positive
     /// rescaling keeps the signs and Φ), and the smaller value is returned — both are valid bounds. Each

@@ -86,7 +86,7 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable {
 }
 
 /// A feed-forward ReLU network (multilayer perceptron): h₀ = x, h_ℓ = ReLU(W_ℓ h_{ℓ−1} + b_ℓ) for the hidden
-/// layers and an identity output layer `W_L h_{L−1} + b_L` (science §4).
+/// layers and an identity output layer `W_L h_{L−1} + b_L` (docs/Theory.md §4).
 ///
 /// It is a value type. Positive rescalings of hidden neurons (``applyingScalings(_:)``) leave the function and the
 /// path-lifting Φ(θ) unchanged (A. Gonon et al., arXiv 2310.01225). Future layer kinds (convolution, pooling,

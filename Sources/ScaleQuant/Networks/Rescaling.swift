@@ -1,5 +1,5 @@
 /// Positive per-neuron scalings of a network's hidden layers: `factors[ℓ][i]` multiplies the incoming row and
-/// bias of neuron i of hidden layer ℓ and divides its outgoing column (science §4). The network function and the
+/// bias of neuron i of hidden layer ℓ and divides its outgoing column (docs/Theory.md §4). The network function and the
 /// path-lifting Φ are unchanged.
 public struct NeuronScalings: Sendable, Equatable {
     /// One array per hidden layer, one positive factor per neuron.

@@ -42,7 +42,7 @@ public enum RankOneError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Optimal quantization of rank-one matrices (science §2; R. Gribonval, T. Mary, E. Riccietti, *Optimal
+/// Optimal quantization of rank-one matrices (docs/Theory.md §2; R. Gribonval, T. Mary, E. Riccietti, *Optimal
 /// quantization of rank-one matrices in floating-point arithmetic*, 2023, hal-04125381, Algorithm 5.1).
 public enum RankOne {
     /// Returns x̂ ∈ G_x^m, ŷ ∈ G_y^n minimizing ‖xyᵀ − x̂ŷᵀ‖_F exactly, for any grid (F_p, a bounded float format
@@ -101,7 +101,7 @@ public enum RankOne {
     }
 
     /// Minimizes −2(Σ a_k x̂_k)(Σ b_j ŷ_j) + (Σ c_k x̂_k²)(Σ d_j ŷ_j²) over x̂ ∈ G_x^m, ŷ ∈ G_y^n, exactly
-    /// (science §2, weighted form; the per-neuron step of exact coordinate descent on networks).
+    /// (docs/Theory.md §2, weighted form; the per-neuron step of exact coordinate descent on networks).
     /// With `keepY`, ŷ is not rounded (ŷ = μ·b/d).
     ///
     /// - Complexity: as ``quantize(x:y:grid:gridY:)`` with a/c and b/d in place of x and y.

@@ -1,6 +1,6 @@
 /// The "y side" of a (weighted) rank-one problem seen as a function of the scale μ applied to it.
 ///
-/// For fixed x̂ the best ŷ is ŷ_j = Q(μ·s_j) with s = b/d and μ = S/N (science §2, weighted form), and the
+/// For fixed x̂ the best ŷ is ŷ_j = Q(μ·s_j) with s = b/d and μ = S/N (docs/Theory.md §2, weighted form), and the
 /// objective only needs the two sums A(μ) = Σ b_j ŷ_j and B(μ) = Σ d_j ŷ_j². A response answers (A, B) for
 /// any μ > 0, and says on which binades of μ it is *regular*: A(2μ) = 2A(μ), B(2μ) = 4B(μ).
 protocol ScaleResponse: Sendable {

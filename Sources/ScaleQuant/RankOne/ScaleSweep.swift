@@ -19,7 +19,7 @@ private func exp2Double(_ x: Double) -> Double { Darwin.exp2(x) }
 #endif
 
 /// The exact sweep over the scaling parameter λ of the x side of a (weighted) rank-one problem
-/// (science §2; Gribonval, Mary, Riccietti 2023, hal-04125381, Algorithm 5.1, made incremental).
+/// (docs/Theory.md §2; Gribonval, Mary, Riccietti 2023, hal-04125381, Algorithm 5.1, made incremental).
 ///
 /// It minimizes F(x̂, ŷ) = −2·(Σ a_k x̂_k)(Σ b_j ŷ_j) + (Σ c_k x̂_k²)(Σ d_j ŷ_j²) over x̂ ∈ G^m, ŷ ∈ G_y^n with
 /// c, d > 0. A global minimizer lies on the family x̂(λ) = Q(λ·a/c), ŷ = Q(μ·b/d), μ = (Σ a x̂)/(Σ c x̂²); λ ↦ x̂(λ)

@@ -1,4 +1,4 @@
-/// Quantization of a chain of arbitrary sparse factors B₀·B₁⋯B_{L−1} by rescaling invariance (science §3, for
+/// Quantization of a chain of arbitrary sparse factors B₀·B₁⋯B_{L−1} by rescaling invariance (docs/Theory.md §3, for
 /// factors of any sparsity pattern, not only Kronecker-sparse butterflies).
 ///
 /// For consecutive factors X, Y: XY = Σᵢ X[:,i]·Y[i,:]. When these rank-one terms have pairwise disjoint supports

@@ -1,7 +1,7 @@
 import Testing
 @testable import ScaleQuant
 
-/// Algebraic properties of rounding that every grid must satisfy (science §1): monotone, idempotent, odd,
+/// Algebraic properties of rounding that every grid must satisfy (docs/Theory.md §1): monotone, idempotent, odd,
 /// onto grid values, saturating; F_p scale invariance; the `regularRange` claim; nextUp/nextDown coherence.
 @Suite struct GridPropertyTests {
     static let gridNames: [String] = FormatCatalog.presets.map(\.name)

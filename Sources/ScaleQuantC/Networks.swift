@@ -261,14 +261,7 @@ func gridChoice(_ name: UnsafePointer<CChar>?, _ label: String) throws -> GridCh
     guard let s = String(validatingCString: name) else {
         throw CABIError(SQStatus.invalidFormat, "\(label) is not valid UTF-8")
     }
-    let key = s.lowercased()
-    if key.hasPrefix("int"), !key.contains("@"), let bits = Int(key.dropFirst(3)) {
-        guard bits >= 2, bits <= 53 else {
-            throw CABIError(SQStatus.invalidFormat, "integer formats need 2…53 bits, got \(bits)")
-        }
-        return .integerPerLayer(bits: bits)
-    }
-    return .fixed(try FormatCatalog.grid(named: s))
+    return try GridChoice(format: s)
 }
 
 /// Refuses (status 4) networks the rank-one solver behind exact, l2r and cd cannot handle safely: per hidden

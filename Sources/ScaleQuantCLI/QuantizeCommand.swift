@@ -84,12 +84,7 @@ struct QuantizeCommand: ParsableCommand {
 
     /// A grid choice from a format name: `intN` without `@STEP` means a per-layer step.
     static func choice(_ name: String) throws -> GridChoice {
-        let key = name.lowercased()
-        if key.hasPrefix("int"), !key.contains("@"), let bits = Int(key.dropFirst(3)) {
-            guard bits >= 2, bits <= 53 else { throw CLIError("integer formats need 2…53 bits, got \(bits)") }
-            return .integerPerLayer(bits: bits)
-        }
-        return .fixed(try parseGrid(name))
+        do { return try GridChoice(format: name) } catch { throw CLIError("\(error)") }
     }
 
     static func list(_ text: String?) -> [String] {

@@ -36,7 +36,7 @@ enum GraphDataBenchmark {
                     sink += (try? folded.forward(calib.values, batch: count))?.first ?? 0
                 }
                 for format in formats {
-                    let spec = try GraphExperiment.gridSpec(format)
+                    let spec = try GraphGridSpec(format: format)
                     var options = GraphDataAwareOptions()
                     options.pathMetric.maxSweeps = 10
                     var result: GraphDataAwareResult?

@@ -27,17 +27,6 @@ public enum GraphExperiment {
         }
     }
 
-    /// The grid spec for a format name: `intN` (no `@step`) means per-node integer steps (see ``GraphGridSpec``).
-    ///
-    /// - Throws: ``FormatError`` for unknown formats.
-    public static func gridSpec(_ format: String) throws -> GraphGridSpec {
-        let key = format.lowercased()
-        if key.hasPrefix("int"), !key.contains("@"), let bits = Int(key.dropFirst(3)) {
-            return .integerPerNode(bits: bits, biasBits: bits)
-        }
-        return .uniform(weight: try FormatCatalog.grid(named: format), bias: nil)
-    }
-
     /// The fraction of rows whose argmax (ties to the first index) equals the label.
     ///
     /// - Throws: ``GraphError/invalidArgument(_:)`` if the inputs do not match the graph.
@@ -79,7 +68,7 @@ public enum GraphExperiment {
                 try accuracy(reference, inputs: model.inputs, samples: model.samples, labels: $0)
             }
             for format in formats {
-                let spec = try gridSpec(format)
+                let spec = try GraphGridSpec(format: format)
                 let data = dataAware ? model.calibration.map { ($0, model.calibrationSamples) } : nil
                 let runs = methods.map { ($0, false) } + (data == nil ? [] : [(.coordinateDescent, true)])
                 for (method, isData) in runs {

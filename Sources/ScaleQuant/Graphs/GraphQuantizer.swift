@@ -57,6 +57,14 @@ public struct GraphGridSpec: Sendable {
         self.biases = biases
     }
 
+    /// The grids of a format name and an optional bias format name (``GridChoice/init(format:)``): `intN` gives
+    /// per-node integer steps.
+    ///
+    /// - Throws: ``FormatError`` for unknown names or integer widths outside 2…53.
+    public init(format: String, biasFormat: String? = nil) throws {
+        self.init(weights: try GridChoice(format: format), biases: try biasFormat.map { try GridChoice(format: $0) })
+    }
+
     /// The same grids for every node (the bias grid defaults to the weight grid).
     public static func uniform(weight: any NumberGrid, bias: (any NumberGrid)? = nil) -> GraphGridSpec {
         GraphGridSpec(weights: .fixed(weight), biases: bias.map { .fixed($0) })

@@ -62,15 +62,6 @@ public enum NetworkExperiment {
         public var methodName: String { dataAware ? "data" : method.rawValue }
     }
 
-    /// The grid spec for a format name: `intN` means per-layer steps (see ``NetworkGridSpec``).
-    public static func gridSpec(_ format: String) throws -> NetworkGridSpec {
-        let key = format.lowercased()
-        if key.hasPrefix("int"), !key.contains("@"), let bits = Int(key.dropFirst(3)) {
-            return .integerPerLayer(bits: bits, biasBits: bits)
-        }
-        return .uniform(weight: try FormatCatalog.grid(named: format), bias: nil)
-    }
-
     /// Runs every (model, format, method) on the model and on its copy rescaled by factors drawn from
     /// `rescaleChoices` (seed `seed`); `exact` only on one-hidden-layer models. Errors are measured against the
     /// original (unrescaled) network, whose function the rescaled copy shares.
@@ -88,7 +79,7 @@ public enum NetworkExperiment {
             let data = EvaluationData(inputs: model.inputs, count: model.samples, labels: model.labels)
             let floatAccuracy = model.labels == nil ? nil : Evaluation.accuracy(reference, data)
             for format in formats {
-                let spec = try gridSpec(format)
+                let spec = try NetworkGridSpec(format: format)
                 for method in methods where method != .exact || reference.hiddenLayerCount == 1 {
                     for (isRescaled, net) in [(false, reference), (true, rescaled)] {
                         var result: NetworkQuantizationResult!

@@ -13,15 +13,6 @@ public enum NetworkQuantizationMethod: String, CaseIterable, Sendable {
     case coordinateDescent = "cd"
 }
 
-/// How one kind of parameter (weights or biases) is rounded in every layer.
-public enum GridChoice: Sendable {
-    /// The same grid in every layer.
-    case fixed(any NumberGrid)
-    /// Symmetric integer grid `s_ℓ·{−q…q}`, q = 2^(bits−1) − 1, with a per-layer step s_ℓ = max|·|/q over the
-    /// layer's weights (or biases) of a *reference* network (see ``NetworkGridSpec``).
-    case integerPerLayer(bits: Int)
-}
-
 /// The grids to quantize to: how weights and biases of each layer are rounded.
 ///
 /// Integer grids with a per-layer step: a grid of fixed step is not changed by rescaling, but a step taken from
@@ -40,6 +31,13 @@ public struct NetworkGridSpec: Sendable {
     /// Creates a spec from the two choices.
     public init(weights: GridChoice, biases: GridChoice? = nil) {
         self.weights = weights; self.biases = biases; self.explicit = nil
+    }
+
+    /// The grids of a format name and an optional bias format name (``GridChoice/init(format:)``).
+    ///
+    /// - Throws: ``FormatError`` for unknown names or integer widths outside 2…53.
+    public init(format: String, biasFormat: String? = nil) throws {
+        self.init(weights: try GridChoice(format: format), biases: try biasFormat.map { try GridChoice(format: $0) })
     }
 
     /// The same grids for every layer (the bias grid defaults to the weight grid).

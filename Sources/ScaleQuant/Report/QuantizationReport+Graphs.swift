@@ -117,7 +117,7 @@ extension QuantizationReport {
         var entries: [ReportEntry] = []
         let total = methods.count * formats.count
         for f in formats {
-            let spec = try GraphExperiment.gridSpec(f)
+            let spec = try GraphGridSpec(format: f)
             for m in methods {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 let r = try quantize(graph, method: m, grids: spec, calibration: calibration, options: options)

@@ -93,20 +93,6 @@ public struct QuantizationReport: Sendable {
     /// Method names accepted by ``run(network:title:methods:formats:data:calibration:options:progress:)``.
     public static let methodNames = NetworkQuantizationMethod.allCases.map(\.rawValue) + ["data"]
 
-    /// The grids of a format name: `intN` without `@STEP` means integer grids with per-layer steps, anything else
-    /// a fixed grid from ``FormatCatalog/grid(named:)``.
-    public static func grids(format: String, biasFormat: String? = nil) throws -> NetworkGridSpec {
-        func choice(_ name: String) throws -> GridChoice {
-            let key = name.lowercased()
-            if key.hasPrefix("int"), !key.contains("@"), let bits = Int(key.dropFirst(3)) {
-                guard bits >= 2, bits <= 53 else { throw EvaluationError("integer formats need 2…53 bits, got \(bits)") }
-                return .integerPerLayer(bits: bits)
-            }
-            return .fixed(try FormatCatalog.grid(named: name))
-        }
-        return NetworkGridSpec(weights: try choice(format), biases: try biasFormat.map(choice))
-    }
-
     /// Quantizes `network` with one method on one grid spec; `data` needs `calibration` inputs.
     ///
     /// - Throws: ``NetworkError/unsupported(_:)`` (exact on deep nets, data without calibration), ``FormatError``.
@@ -137,7 +123,7 @@ public struct QuantizationReport: Sendable {
         var entries: [ReportEntry] = []
         let total = methods.count * formats.count
         for f in formats {
-            let spec = try grids(format: f)
+            let spec = try NetworkGridSpec(format: f)
             for m in methods {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 let r = try quantize(network, method: m, grids: spec, calibration: calibration, options: options)

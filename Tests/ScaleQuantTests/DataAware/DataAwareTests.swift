@@ -62,7 +62,7 @@ import Testing
             let count = 64
             let x = rng.gaussians(count * widths[0])
             for format in ["e2m1", "e4m3", "int4"] {
-                let spec = try QuantizationReport.grids(format: format)
+                let spec = try NetworkGridSpec(format: format)
                 let data = try DataAwareQuantizer.quantize(net, grids: spec, calibration: x, count: count)
                 let cd = try NetworkQuantizer.quantize(net, method: .coordinateDescent, grids: spec)
                 let rtn = try NetworkQuantizer.quantize(net, method: .rtn, grids: spec)
@@ -76,11 +76,11 @@ import Testing
     @Test func dataNeedsCalibration() throws {
         let net = ReLUNetwork.random(widths: [3, 4, 2], seed: 1)
         #expect(throws: NetworkError.self) {
-            try QuantizationReport.quantize(net, method: "data", grids: try QuantizationReport.grids(format: "e4m3"),
+            try QuantizationReport.quantize(net, method: "data", grids: try NetworkGridSpec(format: "e4m3"),
                                             calibration: nil, options: .init())
         }
         #expect(throws: NetworkError.self) {
-            try DataAwareQuantizer.quantize(net, grids: try QuantizationReport.grids(format: "e4m3"),
+            try DataAwareQuantizer.quantize(net, grids: try NetworkGridSpec(format: "e4m3"),
                                             calibration: [1, 2], count: 1)
         }
     }

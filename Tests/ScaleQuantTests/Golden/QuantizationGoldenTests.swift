@@ -125,7 +125,7 @@ func computeMLPGolden() throws -> [GoldenLine] {
     var lines: [GoldenLine] = []
     for model in try GoldenMLP.all() {
         for format in goldenFormats {
-            let grids = try QuantizationReport.grids(format: format)
+            let grids = try NetworkGridSpec(format: format)
             for method in goldenMLPMethods {
                 let key = "\(model.name)/\(format)/\(method)"
                 guard goldenRuns(key) else { continue }

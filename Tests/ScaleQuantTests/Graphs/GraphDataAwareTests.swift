@@ -122,7 +122,7 @@ struct GraphDataAwareTests {
         for (name, g) in [("tinyResNet", try tinyResNet(seed: 7)), ("random", try randomGraph(seed: 8)),
                           ("cnn", try GraphRescalingTests.bundled("cnn"))] {
             for format in ["e3m2", "int4"] {
-                let spec = try GraphExperiment.gridSpec(format)
+                let spec = try GraphGridSpec(format: format)
                 let steps = MetricLog()
                 let (data, x) = try Self.run(g, spec: spec, samples: 16, seed: 9, hook: { _, e in steps.append(e) })
                 let folded = try g.foldingBatchNorm()
@@ -157,7 +157,7 @@ struct GraphDataAwareTests {
             options.roundingSweeps = 50
             options.relativeTolerance = 0
             options.pathMetric.maxSweeps = 1
-            let result = try GraphDataAwareQuantizer.quantize(g, grids: try GraphExperiment.gridSpec("e3m2"),
+            let result = try GraphDataAwareQuantizer.quantize(g, grids: try GraphGridSpec(format: "e3m2"),
                                                               calibration: x, count: count, options: options)
             let q = result.quantization.network, grids = result.quantization.grids
             let reference = try g.foldingBatchNorm()
@@ -181,7 +181,7 @@ struct GraphDataAwareTests {
     @Test("the result does not depend on how the input's channels are scaled (bit-identical errors)")
     func rescalingImmunity() throws {
         for g in [try tinyResNet(seed: 17), try GraphRescalingTests.bundled("cnn")] {
-            let spec = try GraphExperiment.gridSpec("e4m3")
+            let spec = try GraphGridSpec(format: "e4m3")
             let (a, x) = try Self.run(g, spec: spec, samples: 12, seed: 18)
             let rescaled = try g.foldingBatchNorm().randomlyRescaled(choices: [1, 128, 4096], seed: 19).network
             let (b, _) = try Self.run(rescaled, spec: spec, samples: 12, seed: 18)
@@ -199,7 +199,7 @@ struct GraphDataAwareTests {
         let linear = try GraphNetwork(inputShape: [6], nodes: [
             .linear("fc", input: "input", weight: rng.gaussians(18), bias: rng.gaussians(3), inFeatures: 6, outFeatures: 3),
         ])
-        let spec = try GraphExperiment.gridSpec("e2m1")
+        let spec = try GraphGridSpec(format: "e2m1")
         let x = rng.gaussians(5 * 6)
         let result = try GraphDataAwareQuantizer.quantize(linear, grids: spec, calibration: x, count: 5)
         let rtn = try GraphQuantizer.quantize(linear, method: .rtn, grids: spec)
@@ -219,7 +219,7 @@ struct GraphDataAwareTests {
     @Test("calibration data of the wrong size or with NaN/Inf is refused with a message")
     func badCalibration() throws {
         let g = try tinyCNN(seed: 3)
-        let spec = try GraphExperiment.gridSpec("e4m3")
+        let spec = try GraphGridSpec(format: "e4m3")
         #expect(throws: GraphError.self) {
             try GraphDataAwareQuantizer.quantize(g, grids: spec, calibration: [1, 2, 3], count: 1)
         }

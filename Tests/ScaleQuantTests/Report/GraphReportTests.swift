@@ -7,7 +7,7 @@ struct GraphReportTests {
     func graphEntryMatchesMLPEntry() throws {
         let net = ReLUNetwork.random(widths: [5, 7, 6, 3], seed: 4)
         let q = try NetworkQuantizer.quantize(net, method: .coordinateDescent,
-                                              grids: try QuantizationReport.grids(format: "e3m2")).network
+                                              grids: try NetworkGridSpec(format: "e3m2")).network
         var rng = SeededGenerator(seed: 5)
         let x = rng.gaussians(20 * 5)
         let labels = (0..<20).map { $0 % 3 }
@@ -41,7 +41,7 @@ struct GraphReportTests {
         #expect(report.layerNames == ["conv0", "conv1", "conv2", "fc"])
         #expect(report.header.contains("3 conv2d and 1 linear nodes") && report.header.contains("batch norm folded"))
         let folded = try g.foldingBatchNorm()
-        let rtn = try GraphQuantizer.quantize(g, method: .rtn, grids: try GraphExperiment.gridSpec("e4m3"))
+        let rtn = try GraphQuantizer.quantize(g, method: .rtn, grids: try GraphGridSpec(format: "e4m3"))
         #expect(report.entries[0].l2PathMetric == rtn.l2PathMetric)
         #expect(report.entries[0].accuracy == (try GraphExperiment.accuracy(rtn.network, inputs: data.inputs,
                                                                               samples: 40, labels: data.labels!)))

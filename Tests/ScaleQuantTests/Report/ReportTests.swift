@@ -38,7 +38,7 @@ import Testing
     @Test func layerSharesSumToOneAndAreRescalingInvariant() throws {
         let net = ReLUNetwork.random(widths: [4, 6, 5, 3], seed: 2)
         let q = try NetworkQuantizer.quantize(net, method: .coordinateDescent,
-                                              grids: try QuantizationReport.grids(format: "e3m2")).network
+                                              grids: try NetworkGridSpec(format: "e3m2")).network
         let shares = Evaluation.layerShares(original: net, quantized: q)
         #expect(shares.count == 3)
         #expect(abs(shares.reduce(0, +) - 1) < 1e-12)

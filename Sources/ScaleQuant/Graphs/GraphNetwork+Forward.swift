@@ -94,11 +94,8 @@ extension GraphNetwork {
                                                outputWidth: node.outputShape[2])
                             }
                         case .linear(let fin, let fout):
-                            guard let wp = wb.baseAddress, let bp = bb.baseAddress else { return }
-                            for r in 0..<n {
-                                denseSample(xp + r * inSize, yp + r * outSize, weight: wp, bias: bp, inputs: fin,
-                                            outputs: fout)
-                            }
+                            denseRows(wb, bb, xb, yb, rows: 0..<n, inputs: fin, outputs: fout,
+                                      relu: false)
                         case .relu:
                             for i in 0..<(n * inSize) { yp[i] = xp[i] > 0 ? xp[i] : 0 }
                         case .maxPool2d(let p), .avgPool2d(let p):

@@ -38,10 +38,11 @@ public func sq_quantize_graph(_ specPath: UnsafePointer<CChar>?, _ outPath: Unsa
     guarded(err, errLen) {
         let input = try pathArgument(specPath, "spec_path")
         let output = try pathArgument(outPath, "out_path")
-        guard let methodName = graphMethodNames[method] else {
+        guard let entry = QuantizationMethodCatalog.coded(method) else {
             throw CABIError(SQStatus.invalidArgument,
-                            "unknown method code \(method) (0 rtn, 1 cle, 2 exact, 3 l2r, 4 cd, 5 data)")
+                            "unknown method code \(method) (\(QuantizationMethodCatalog.codeList()))")
         }
+        let methodName = entry.name
         let formatName = try formatArgument(weightFormat, "weight_format")
         let biasName = biasFormat == nil ? nil : try formatArgument(biasFormat, "bias_format")
         let grids = try gridSpec(weightFormat, biasFormat)
@@ -49,7 +50,7 @@ public func sq_quantize_graph(_ specPath: UnsafePointer<CChar>?, _ outPath: Unsa
             throw CABIError(SQStatus.invalidArgument, "max_sweeps is \(maxSweeps): it must be at least 1")
         }
         guard let stats = outStats else { throw CABIError(SQStatus.invalidArgument, "out_stats is a null pointer") }
-        let dataAware = method == 5
+        let dataAware = entry.needsCalibration
         if dataAware && calib == nil {
             throw CABIError(SQStatus.invalidArgument,
                             "method 5 (data) needs calibration inputs: calib is a null pointer")
@@ -82,14 +83,7 @@ public func sq_quantize_graph(_ specPath: UnsafePointer<CChar>?, _ outPath: Unsa
             dataResult = r
             result = r.quantization
         } else {
-            let m: NetworkQuantizationMethod = switch method {
-            case 0: .rtn
-            case 1: .cle
-            case 2: .exact
-            case 3: .leftToRight
-            default: .coordinateDescent
-            }
-            result = try GraphQuantizer.quantize(graph, method: m, grids: grids.graph, options: options)
+            result = try GraphQuantizer.quantize(graph, method: entry.method!, grids: grids.graph, options: options)
         }
         try result.save(spec: URL(fileURLWithPath: output), input: URL(fileURLWithPath: input), layout: layout,
                         method: methodName, format: formatName, biasFormat: biasName, dtype: .auto)
@@ -112,9 +106,6 @@ public func sq_quantize_graph(_ specPath: UnsafePointer<CChar>?, _ outPath: Unsa
 
 /// The data-aware starts in the order of their codes in ``sq_quantize_graph``'s `out_stats[9]`.
 let graphStartNames = ["cd", "rtn", "rtn-max", "cle"]
-
-/// Method names of ``sq_quantize_graph``'s codes, as the CLI writes them into the metadata.
-let graphMethodNames: [Int32: String] = [0: "rtn", 1: "cle", 2: "exact", 3: "l2r", 4: "cd", 5: "data"]
 
 /// A non-empty UTF-8 path from a C string.
 func pathArgument(_ p: UnsafePointer<CChar>?, _ label: String) throws -> String {

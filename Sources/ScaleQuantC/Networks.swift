@@ -34,9 +34,9 @@ public func sq_quantize_mlp(_ nLayers: Int64, _ widths: UnsafePointer<Int64>?, _
                             _ err: UnsafeMutablePointer<CChar>?, _ errLen: Int64) -> Int32 {
     guarded(err, errLen) {
         let network = try readNetwork(nLayers, widths, weights, biases)
-        guard let m = NetworkQuantizationMethod(code: method) else {
+        guard let m = QuantizationMethodCatalog.coded(method)?.method else {
             throw CABIError(SQStatus.invalidArgument,
-                            "unknown method code \(method) (0 rtn, 1 cle, 2 exact, 3 l2r, 4 cd)")
+                            "unknown method code \(method) (\(QuantizationMethodCatalog.codeList(dataAware: false)))")
         }
         let spec = try gridSpec(weightFormat, biasFormat)
         let outputs = try NetworkOutputs(network, outWeights, outBiases, outStats)
@@ -240,19 +240,6 @@ func checkActivations(_ network: ReLUNetwork, _ calib: [Double], count: Int) thr
     }
 }
 
-extension NetworkQuantizationMethod {
-    /// The method of a C method code (0 rtn, 1 cle, 2 exact, 3 l2r, 4 cd).
-    init?(code: Int32) {
-        switch code {
-        case 0: self = .rtn
-        case 1: self = .cle
-        case 2: self = .exact
-        case 3: self = .leftToRight
-        case 4: self = .coordinateDescent
-        default: return nil
-        }
-    }
-}
 
 /// The grid choice of a format name, as `scalequant quantize` reads `--format`: `intN` without `@STEP` is an integer
 /// grid with a per-layer step.

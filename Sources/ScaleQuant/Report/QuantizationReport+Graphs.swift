@@ -70,7 +70,7 @@ extension ReportEntry {
 
 extension QuantizationReport {
     /// Method names accepted for graphs by ``run(graph:title:methods:formats:data:calibration:options:progress:)``.
-    public static let graphMethodNames = ["rtn", "cle", "cd", "data"]
+    public static let graphMethodNames = QuantizationMethodCatalog.names(graphs: true)
 
     /// A one-line description of a graph for report headers: its conv2d/linear nodes and parameters, and whether
     /// batch normalization was folded.

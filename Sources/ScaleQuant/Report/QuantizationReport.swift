@@ -91,7 +91,7 @@ public struct QuantizationReport: Sendable {
     }
 
     /// Method names accepted by ``run(network:title:methods:formats:data:calibration:options:progress:)``.
-    public static let methodNames = NetworkQuantizationMethod.allCases.map(\.rawValue) + ["data"]
+    public static let methodNames = QuantizationMethodCatalog.names(graphs: false)
 
     /// Quantizes `network` with one method on one grid spec; `data` needs `calibration` inputs.
     ///

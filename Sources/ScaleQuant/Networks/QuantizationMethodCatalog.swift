@@ -1,0 +1,50 @@
+/// One network quantization method as the user names it: its name, its code in the C interface, and the models
+/// it applies to.
+public struct QuantizationMethodEntry: Sendable, Equatable {
+    /// The name on the command line, in reports and in Python (`rtn`, `cle`, `exact`, `l2r`, `cd`, `data`).
+    public var name: String
+    /// The method code of the C interface (`sq_quantize_graph`'s `method`; 0–4 also `sq_quantize_mlp`'s).
+    public var code: Int32
+    /// The path-metric method, or `nil` for the data-aware `data`.
+    public var method: NetworkQuantizationMethod?
+    /// Whether it is implemented for multilayer perceptrons.
+    public var perceptrons: Bool
+    /// Whether it is implemented for convolutional and residual graphs.
+    public var graphs: Bool
+    /// Whether it needs calibration inputs.
+    public var needsCalibration: Bool { method == nil }
+}
+
+/// The registry of network quantization methods: the one list the CLI, the C interface, reports and experiments
+/// read names, codes and applicability from (so that a method added here is known everywhere, and a name or a
+/// code means the same thing in every entry point).
+public enum QuantizationMethodCatalog {
+    /// Every method, in the order tables and help list them.
+    public static let all: [QuantizationMethodEntry] = [
+        QuantizationMethodEntry(name: "rtn", code: 0, method: .rtn, perceptrons: true, graphs: true),
+        QuantizationMethodEntry(name: "cle", code: 1, method: .cle, perceptrons: true, graphs: true),
+        QuantizationMethodEntry(name: "exact", code: 2, method: .exact, perceptrons: true, graphs: false),
+        QuantizationMethodEntry(name: "l2r", code: 3, method: .leftToRight, perceptrons: true, graphs: false),
+        QuantizationMethodEntry(name: "cd", code: 4, method: .coordinateDescent, perceptrons: true, graphs: true),
+        QuantizationMethodEntry(name: "data", code: 5, method: nil, perceptrons: true, graphs: true),
+    ]
+
+    /// The names of the methods for MLPs (`graphs == false`) or for graphs, in catalog order.
+    public static func names(graphs: Bool) -> [String] {
+        all.filter { graphs ? $0.graphs : $0.perceptrons }.map(\.name)
+    }
+
+    /// The entry of a name (case-insensitive), if any.
+    public static func named(_ name: String) -> QuantizationMethodEntry? {
+        let key = name.lowercased()
+        return all.first { $0.name == key }
+    }
+
+    /// The entry of a C method code, if any.
+    public static func coded(_ code: Int32) -> QuantizationMethodEntry? { all.first { $0.code == code } }
+
+    /// `0 rtn, 1 cle, …` for messages about method codes (all methods, or those with a path-metric method).
+    public static func codeList(dataAware: Bool = true) -> String {
+        all.filter { dataAware || $0.method != nil }.map { "\($0.code) \($0.name)" }.joined(separator: ", ")
+    }
+}

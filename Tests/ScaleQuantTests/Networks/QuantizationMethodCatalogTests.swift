@@ -1,0 +1,36 @@
+import Testing
+@testable import ScaleQuant
+
+@Suite("The method catalog says what each entry point does")
+struct QuantizationMethodCatalogTests {
+    @Test("names and codes are unique, and lookups by name (any case) and code agree")
+    func uniqueness() {
+        let all = QuantizationMethodCatalog.all
+        #expect(Set(all.map(\.name)).count == all.count)
+        #expect(Set(all.map(\.code)).count == all.count)
+        for e in all {
+            #expect(QuantizationMethodCatalog.named(e.name.uppercased()) == e)
+            #expect(QuantizationMethodCatalog.coded(e.code) == e)
+            #expect(e.method.map(\.rawValue) ?? "data" == e.name)
+        }
+        #expect(QuantizationMethodCatalog.named("gptq") == nil)
+        #expect(QuantizationMethodCatalog.coded(99) == nil)
+    }
+
+    @Test("applicability: a method the catalog lists for graphs (MLPs) runs there, the others refuse")
+    func applicability() throws {
+        let mlp = ReLUNetwork.random(widths: [4, 6, 3], seed: 5)
+        let graph = try tinyCNN(seed: 3)
+        var rng = SeededGenerator(seed: 9)
+        let calibMLP = rng.gaussians(8 * 4), calibGraph = rng.gaussians(4 * graph.inputSize)
+        for e in QuantizationMethodCatalog.all {
+            let mlpRan = (try? QuantizationReport.quantize(mlp, method: e.name, grids: try NetworkGridSpec(format: "e4m3"),
+                                                           calibration: (calibMLP, 8), options: .init())) != nil
+            #expect(mlpRan == e.perceptrons, "\(e.name) on an MLP")
+            let graphRan = (try? QuantizationReport.quantize(graph, method: e.name,
+                                                             grids: try GraphGridSpec(format: "e4m3"),
+                                                             calibration: (calibGraph, 4), options: .init())) != nil
+            #expect(graphRan == e.graphs, "\(e.name) on a graph")
+        }
+    }
+}

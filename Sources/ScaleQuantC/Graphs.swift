@@ -89,12 +89,7 @@ public func sq_quantize_graph(_ specPath: UnsafePointer<CChar>?, _ outPath: Unsa
                         method: methodName, format: formatName, biasFormat: biasName, dtype: .auto)
         // The CLI's comparison metrics: the folded input against the result (both folded once more, a no-op).
         let fa = try graph.foldingBatchNorm().foldingBatchNorm(), fb = try result.network.foldingBatchNorm()
-        let metric = try GraphPathLifting.l2PathMetric(fa, fb)
-        let norm = try GraphPathLifting.pathNorm(fa, q: 2)
-        stats[0] = metric
-        stats[1] = norm > 0 ? metric / norm : 0
-        stats[2] = try GraphPathLifting.l1PathMetricBound(fa, fb) ?? .nan
-        stats[3] = try GraphPathLifting.certifiedOutputBound(fa, fb, radius: 1) ?? .nan
+        stats.writeMetrics(try PathMetrics(original: fa, quantized: fb))
         stats[4] = Double(result.sweeps)
         stats[5] = result.foldedBatchNorm ? 1 : 0
         stats[6] = Double(count)

@@ -185,10 +185,7 @@ struct NetworkOutputs {
                 bo += 1
             }
         }
-        stats[0] = result.l2PathMetric
-        stats[1] = result.relativeL2PathMetric
-        stats[2] = PathLifting.l1PathMetricBound(network, q) ?? .nan
-        stats[3] = PathLifting.certifiedOutputBound(network, q, radius: 1) ?? .nan
+        stats.writeMetrics(PathMetrics(original: network, quantized: q))
         stats[4] = Double(result.sweeps)
     }
 }

@@ -135,3 +135,14 @@ func grid(named name: UnsafePointer<CChar>?, _ label: String) throws -> any Numb
     return try FormatCatalog.grid(named: s)
 }
 
+
+extension UnsafeMutablePointer<Double> {
+    /// Writes `[l2_path_metric, relative_l2_path_metric, l1_path_metric_bound, certified_output_bound]` at the
+    /// first four slots (NaN for a bound the CLI prints as null).
+    func writeMetrics(_ m: PathMetrics) {
+        self[0] = m.l2PathMetric
+        self[1] = m.relativeL2PathMetric
+        self[2] = m.l1PathMetricBound ?? .nan
+        self[3] = m.certifiedOutputBound ?? .nan
+    }
+}

@@ -57,14 +57,7 @@ func graphComparisonMetrics(reference a: GraphNetwork, other b: GraphNetwork, ra
                             data: (values: [Double], batch: Int)?) throws -> [(String, JSONValue)] {
     do {
         let fa = try a.foldingBatchNorm(), fb = try b.foldingBatchNorm()
-        var out: [(String, JSONValue)] = []
-        let metric = try GraphPathLifting.l2PathMetric(fa, fb)
-        let norm = try GraphPathLifting.pathNorm(fa, q: 2)
-        out.append(("l2_path_metric", .number(metric)))
-        out.append(("relative_l2_path_metric", .number(norm > 0 ? metric / norm : 0)))
-        out.append(("l1_path_metric_bound", .nullable(try GraphPathLifting.l1PathMetricBound(fa, fb))))
-        out.append(("certified_output_bound", .nullable(try GraphPathLifting.certifiedOutputBound(fa, fb, radius: radius))))
-        out.append(("radius", .number(radius)))
+        var out = try PathMetrics(original: fa, quantized: fb, radius: radius).pairs
         if let data {
             let ya = try fa.forward(data.values, batch: data.batch), yb = try fb.forward(data.values, batch: data.batch)
             let e = Evaluation.relativeError(reference: ya, yb, width: fa.outputSize)

@@ -21,14 +21,7 @@ func comparisonMetrics(reference a: ReLUNetwork, other b: ReLUNetwork, radius: D
     guard a.widths == b.widths else {
         throw CLIError("the models have different architectures: \(a.widths) vs \(b.widths)")
     }
-    var out: [(String, JSONValue)] = []
-    let metric = PathLifting.l2PathMetric(a, b)
-    let norm = PathLifting.pathNorm(a, q: 2)
-    out.append(("l2_path_metric", .number(metric)))
-    out.append(("relative_l2_path_metric", .number(norm > 0 ? metric / norm : 0)))
-    out.append(("l1_path_metric_bound", .nullable(PathLifting.l1PathMetricBound(a, b))))
-    out.append(("certified_output_bound", .nullable(PathLifting.certifiedOutputBound(a, b, radius: radius))))
-    out.append(("radius", .number(radius)))
+    var out = PathMetrics(original: a, quantized: b, radius: radius).pairs
     if let data {
         let e = OutputError.measure(a, b, data.values, batch: data.batch)
         out.append(("samples", .integer(data.batch)))
@@ -73,4 +66,13 @@ func renderKeyValues(_ pairs: [(String, JSONValue)], json: Bool) -> String {
         }
         return key + String(repeating: " ", count: width - key.count) + "  " + text
     }.joined(separator: "\n")
+}
+
+extension PathMetrics {
+    /// The metrics as the CLI prints them, in output order (a bound that does not exist is null).
+    var pairs: [(String, JSONValue)] {
+        [("l2_path_metric", .number(l2PathMetric)), ("relative_l2_path_metric", .number(relativeL2PathMetric)),
+         ("l1_path_metric_bound", .nullable(l1PathMetricBound)),
+         ("certified_output_bound", .nullable(certifiedOutputBound)), ("radius", .number(radius))]
+    }
 }

@@ -44,12 +44,12 @@ extension ReportEntry {
                 data: EvaluationData?, seconds: Double = 0, sweeps: Int = 0) throws {
         self.method = method; self.format = format
         bitsPerWeight = Evaluation.bitsPerWeight(format: format)
-        l2PathMetric = try GraphPathLifting.l2PathMetric(original, quantized)
-        let norm = try GraphPathLifting.pathNorm(original, q: 2)
-        relativeL2PathMetric = norm > 0 ? l2PathMetric / norm : 0
+        let metrics = try PathMetrics(original: original, quantized: quantized)
+        l2PathMetric = metrics.l2PathMetric
+        relativeL2PathMetric = metrics.relativeL2PathMetric
+        certifiedBound = metrics.certifiedOutputBound
         layerShares = try Evaluation.layerShares(original: original, quantized: quantized)
         weightRelativeError = Evaluation.weightRelativeError(original, quantized)
-        certifiedBound = try GraphPathLifting.certifiedOutputBound(original, quantized, radius: 1)
         if let data {
             let ya = try original.forward(data.inputs, batch: data.count)
             let yb = try quantized.forward(data.inputs, batch: data.count)

@@ -43,12 +43,12 @@ public struct ReportEntry: Sendable {
                 data: EvaluationData?, seconds: Double = 0, scalings: [[Double]] = [], sweeps: Int = 0) {
         self.method = method; self.format = format
         bitsPerWeight = Evaluation.bitsPerWeight(format: format)
-        l2PathMetric = PathLifting.l2PathMetric(original, quantized)
-        let norm = PathLifting.pathNorm(original, q: 2)
-        relativeL2PathMetric = norm > 0 ? l2PathMetric / norm : 0
+        let metrics = PathMetrics(original: original, quantized: quantized)
+        l2PathMetric = metrics.l2PathMetric
+        relativeL2PathMetric = metrics.relativeL2PathMetric
+        certifiedBound = metrics.certifiedOutputBound
         layerShares = Evaluation.layerShares(original: original, quantized: quantized)
         weightRelativeError = Evaluation.weightRelativeError(original, quantized)
-        certifiedBound = PathLifting.certifiedOutputBound(original, quantized, radius: 1)
         if let data {
             let e = Evaluation.outputError(original, quantized, data.inputs, batch: data.count)
             outputRelativeError = e.meanRelative

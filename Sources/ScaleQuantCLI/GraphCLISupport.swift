@@ -159,9 +159,9 @@ extension QuantizeCommand {
             let x = try loadGraphInputs(eval[0], graph: graph)
             let labels = try loadGraphLabels(eval[1], batch: x.batch)
             do {
-                let accuracy = try GraphExperiment.accuracy(result.network, inputs: x.values, samples: x.batch,
+                let accuracy = try Evaluation.accuracy(result.network, inputs: x.values, samples: x.batch,
                                                             labels: labels)
-                let floatAccuracy = try GraphExperiment.accuracy(folded, inputs: x.values, samples: x.batch,
+                let floatAccuracy = try Evaluation.accuracy(folded, inputs: x.values, samples: x.batch,
                                                                  labels: labels)
                 let error = Evaluation.relativeError(reference: try folded.forward(x.values, batch: x.batch),
                                                      try result.network.forward(x.values, batch: x.batch),

@@ -63,6 +63,22 @@ public enum Evaluation {
         return zip(predictions(network, data.inputs, batch: data.count), labels).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
     }
 
+    /// The fraction of rows whose argmax (ties to the first index) equals the label.
+    ///
+    /// - Throws: ``GraphError/invalidArgument(_:)`` if the inputs do not match the graph.
+    public static func accuracy(_ g: GraphNetwork, inputs: [Double], samples: Int, labels: [Int]) throws -> Double {
+        let y = try g.forward(inputs, batch: samples)
+        let width = g.outputSize
+        guard samples > 0 else { return 0 }
+        var correct = 0
+        for s in 0..<samples {
+            var best = 0
+            for o in 1..<width where y[s * width + o] > y[s * width + best] { best = o }
+            if s < labels.count && best == labels[s] { correct += 1 }
+        }
+        return Double(correct) / Double(samples)
+    }
+
     /// correct / N on labelled data, `nil` without labels.
     public static func accuracy(_ network: ReLUNetwork, _ data: EvaluationData) -> Double? {
         guard data.labels != nil else { return nil }

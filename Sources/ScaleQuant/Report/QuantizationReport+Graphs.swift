@@ -57,7 +57,7 @@ extension ReportEntry {
             outputRelativeError = e.meanRelative
             outputMaxError = e.maxAbsolute
             if let labels = data.labels {
-                accuracy = try GraphExperiment.accuracy(quantized, inputs: data.inputs, samples: data.count,
+                accuracy = try Evaluation.accuracy(quantized, inputs: data.inputs, samples: data.count,
                                                         labels: labels)
             }
             if let t = data.targets {
@@ -130,7 +130,7 @@ extension QuantizationReport {
         var floatAccuracy: Double?, floatError: Double?
         if let data {
             if let labels = data.labels {
-                floatAccuracy = try GraphExperiment.accuracy(folded, inputs: data.inputs, samples: data.count,
+                floatAccuracy = try Evaluation.accuracy(folded, inputs: data.inputs, samples: data.count,
                                                              labels: labels)
             }
             if let t = data.targets {

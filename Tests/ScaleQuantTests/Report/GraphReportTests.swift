@@ -43,9 +43,9 @@ struct GraphReportTests {
         let folded = try g.foldingBatchNorm()
         let rtn = try GraphQuantizer.quantize(g, method: .rtn, grids: try GraphGridSpec(format: "e4m3"))
         #expect(report.entries[0].l2PathMetric == rtn.l2PathMetric)
-        #expect(report.entries[0].accuracy == (try GraphExperiment.accuracy(rtn.network, inputs: data.inputs,
+        #expect(report.entries[0].accuracy == (try Evaluation.accuracy(rtn.network, inputs: data.inputs,
                                                                               samples: 40, labels: data.labels!)))
-        #expect(report.floatAccuracy == (try GraphExperiment.accuracy(folded, inputs: data.inputs, samples: 40,
+        #expect(report.floatAccuracy == (try Evaluation.accuracy(folded, inputs: data.inputs, samples: 40,
                                                                         labels: data.labels!)))
         #expect(report.html().contains("conv1"))
         #expect(throws: GraphError.self) {

@@ -27,22 +27,6 @@ public enum GraphExperiment {
         }
     }
 
-    /// The fraction of rows whose argmax (ties to the first index) equals the label.
-    ///
-    /// - Throws: ``GraphError/invalidArgument(_:)`` if the inputs do not match the graph.
-    public static func accuracy(_ g: GraphNetwork, inputs: [Double], samples: Int, labels: [Int]) throws -> Double {
-        let y = try g.forward(inputs, batch: samples)
-        let width = g.outputSize
-        guard samples > 0 else { return 0 }
-        var correct = 0
-        for s in 0..<samples {
-            var best = 0
-            for o in 1..<width where y[s * width + o] > y[s * width + best] { best = o }
-            if s < labels.count && best == labels[s] { correct += 1 }
-        }
-        return Double(correct) / Double(samples)
-    }
-
     /// Runs every (model, format, method) on the folded model and on its copy rescaled by factors drawn from
     /// `rescaleChoices` (seed `seed`). Errors are measured against the folded, unrescaled model, whose function the
     /// rescaled copy shares. Methods other than rtn, cle and cd are refused by the quantizer. With `dataAware`,
@@ -65,7 +49,7 @@ public enum GraphExperiment {
             let outputs = try reference.forward(model.inputs, batch: model.samples)
             let norm = try GraphPathLifting.pathNorm(reference, q: 2)
             let floatAccuracy = try model.labels.map {
-                try accuracy(reference, inputs: model.inputs, samples: model.samples, labels: $0)
+                try Evaluation.accuracy(reference, inputs: model.inputs, samples: model.samples, labels: $0)
             }
             for format in formats {
                 let spec = try GraphGridSpec(format: format)
@@ -91,7 +75,7 @@ public enum GraphExperiment {
                             outputRelativeError: NetworkExperiment.meanRelativeError(outputs, y,
                                                                                      width: reference.outputSize),
                             accuracy: try model.labels.map {
-                                try accuracy(result.network, inputs: model.inputs, samples: model.samples, labels: $0)
+                                try Evaluation.accuracy(result.network, inputs: model.inputs, samples: model.samples, labels: $0)
                             },
                             floatAccuracy: floatAccuracy, sweeps: result.sweeps,
                             seconds: Double(elapsed.components.seconds)

@@ -268,21 +268,54 @@ func cliErrorMessage(_ body: () throws -> Void) -> String? {
     }
 }
 
-// MARK: - the executable (optional)
+// MARK: - the executable
 
-/// The debug `scalequant` next to this package, if it has been built.
-let builtExecutable: URL? = {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    let url = root.appendingPathComponent(".build/debug/scalequant")
-    return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
-}()
+/// The `scalequant` executable that `swift test` (and `swift build --build-tests`) links next to the test bundle.
+enum BuiltExecutable {
+    /// A class of this test module, to find the test bundle.
+    final class Marker {}
+
+    /// Where it is looked for, in order: the directory of the test bundle (the build products directory, wherever
+    /// `--scratch-path` put it; the bundle is a `.xctest` directory on macOS, the test executable on Linux), the
+    /// running executable's directory, then `.build/debug` of this package.
+    static let candidates: [String] = {
+        var directories: [URL] = []
+        for url in [Bundle(for: Marker.self).bundleURL, Bundle.main.bundleURL, Bundle.main.executableURL,
+                    CommandLine.arguments.first.map { URL(fileURLWithPath: $0) }].compactMap({ $0 }) {
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+            let directory = url.pathExtension == "xctest" || (exists && !isDirectory.boolValue)
+                ? url.deletingLastPathComponent() : url
+            directories.append(directory.standardizedFileURL.resolvingSymlinksInPath())
+        }
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        directories.append(packageRoot.appendingPathComponent(".build/debug").resolvingSymlinksInPath())
+        var seen = Set<String>()
+        return directories.map { $0.appendingPathComponent("scalequant").path }.filter { seen.insert($0).inserted }
+    }()
+
+    /// The first candidate that is an executable file.
+    static let path: String? = candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    struct Missing: Error, CustomStringConvertible {
+        var description: String {
+            "the scalequant executable was not found (swift test builds it; run swift build); tried "
+                + BuiltExecutable.candidates.joined(separator: ", ")
+        }
+    }
+
+    /// The executable's URL, or an error listing every path tried.
+    static func url() throws -> URL {
+        guard let path else { throw Missing() }
+        return URL(fileURLWithPath: path)
+    }
+}
 
 /// Runs the built executable; returns (exit status, stdout, stderr).
 func runExecutable(_ arguments: [String], stdin: String = "") throws -> (Int32, String, String) {
-    guard let executable = builtExecutable else { throw CLIError("scalequant has not been built") }
     let process = Process()
-    process.executableURL = executable
+    process.executableURL = try BuiltExecutable.url()
     process.arguments = arguments
     let input = Pipe(), output = Pipe(), error = Pipe()
     process.standardInput = input
@@ -297,8 +330,8 @@ func runExecutable(_ arguments: [String], stdin: String = "") throws -> (Int32, 
     return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
 }
 
-@Suite(.enabled(if: builtExecutable != nil, "needs .build/debug/scalequant (swift build)"))
-struct ExecutableTests {
+/// The real process: exit status, stdout and stderr. A missing executable fails these tests (naming the paths tried).
+@Suite struct ExecutableTests {
     @Test func roundFromArgumentsAndStdin() throws {
         let (status, out, err) = try runExecutable(["round", "--format", "e4m3", "--", "-1.3", "1000"])
         #expect(status == 0, "\(err)")

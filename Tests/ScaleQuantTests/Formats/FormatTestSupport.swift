@@ -25,33 +25,32 @@ struct FormatTable: Sendable {
     static let presetNames = ["e5m2", "e5m2fnuz", "e4m3", "e4m3fnuz", "e3m2", "e2m3", "e2m1"]
 
     static func load(_ preset: String) throws -> FormatTable {
-        guard let dir = Bundle.module.url(forResource: "Fixtures", withExtension: nil) else {
-            throw FixtureError("Fixtures directory missing from the test bundle")
-        }
-        let url = dir.appendingPathComponent("formats").appendingPathComponent("\(preset).txt")
-        let text = try String(contentsOf: url, encoding: .utf8)
+        let path = try TestFixtures.path("formats", "\(preset).txt")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
         var dtype = "", bits = 0
         var values: [Double] = [], casts: [(Double, UInt64)] = []
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             let f = line.split(separator: " ").map(String.init)
-            guard f.count >= 3 else { throw FixtureError("bad line '\(line)' in \(preset)") }
+            guard f.count >= 3 else { throw FixtureError("\(path): bad line '\(line)'") }
             switch f[0] {
             case "format":
-                guard f[1] == preset, f.count == 4, let b = Int(f[3]) else { throw FixtureError("bad header \(line)") }
+                guard f[1] == preset, f.count == 4, let b = Int(f[3]) else {
+                    throw FixtureError("\(path): bad header '\(line)'")
+                }
                 dtype = f[2]; bits = b
             case "code":
                 guard let c = UInt64(f[1].dropFirst(2), radix: 16), c == UInt64(values.count),
-                      let v = parseValue(f[2]) else { throw FixtureError("bad code line '\(line)'") }
+                      let v = parseValue(f[2]) else { throw FixtureError("\(path): bad code line '\(line)'") }
                 values.append(v)
             case "cast":
                 guard let x = parseValue(f[1]), x.isFinite, let c = UInt64(f[2].dropFirst(2), radix: 16) else {
-                    throw FixtureError("bad cast line '\(line)'")
+                    throw FixtureError("\(path): bad cast line '\(line)'")
                 }
                 casts.append((x, c))
-            default: throw FixtureError("unknown line '\(line)'")
+            default: throw FixtureError("\(path): unknown line '\(line)'")
             }
         }
-        guard bits > 0, values.count == 1 << bits else { throw FixtureError("\(preset): incomplete table") }
+        guard bits > 0, values.count == 1 << bits else { throw FixtureError("\(path): incomplete table") }
         return FormatTable(preset: preset, dtype: dtype, bits: bits, values: values, casts: casts)
     }
 
@@ -90,11 +89,6 @@ struct FormatTable: Sendable {
         }
         return x < 0 ? -r : r
     }
-}
-
-struct FixtureError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
 }
 
 /// Rounds with the format's buffer loop (`round(_:into:)`), not the scalar path.

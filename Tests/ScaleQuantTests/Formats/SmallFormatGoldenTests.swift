@@ -8,6 +8,11 @@ import Testing
 @Suite struct SmallFormatGoldenTests {
     static let names = FormatTable.presetNames
 
+    /// Every table in Fixtures/formats is one of the tested presets, and every tested preset has its table.
+    @Test func everyFixtureTableIsTested() throws {
+        #expect(try TestFixtures.names(in: "formats", suffix: ".txt") == Self.names.map { "\($0).txt" }.sorted())
+    }
+
     @Test(arguments: names) func tableMatchesFormatDescription(name: String) throws {
         let t = try FormatTable.load(name), f = preset(name)
         #expect(f.totalBits == t.bits)

@@ -7,7 +7,7 @@ struct IOAtomicWriteTests {
     @Test func writingOntoAnInputThrowsAndLeavesItIntact() throws {
         let dir = IOFixtures.temporaryDirectory()
         let input = dir + "/in.npy"
-        let original = IOFixtures.bytes("f4_2d.npy")
+        let original = try IOFixtures.bytes("f4_2d.npy")
         try writeAtomically(original, to: input)
         let array = try NPY.read(input)
         let aliases = [input, dir + "/./in.npy", dir + "/sub/../in.npy", "in.npy"]

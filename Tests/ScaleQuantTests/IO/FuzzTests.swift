@@ -5,9 +5,9 @@ import Testing
 /// Random corruptions of real fixtures: every reader must either succeed or throw ``FileFormatError``, never trap.
 @Suite("IO: corrupted inputs never crash")
 struct IOFuzzTests {
-    static func corruptions(of name: String, count: Int, seed: UInt64) -> [[UInt8]] {
-        let original = IOFixtures.bytes(name)
-        guard !original.isEmpty else { return [] }
+    /// `count` seeded corruptions of a fixture (which must exist and not be empty: a missing fixture fails the test).
+    static func corruptions(of name: String, count: Int, seed: UInt64) throws -> [[UInt8]] {
+        let original = try IOFixtures.bytes(name)
         var rng = SeededGenerator(seed: seed)
         return (0..<count).map { _ in
             var b = original
@@ -24,21 +24,21 @@ struct IOFuzzTests {
         return true
     }
 
-    @Test func npy() {
-        for b in Self.corruptions(of: "i4_2d.npy", count: 400, seed: 1) + Self.corruptions(of: "f2_1d.npy", count: 400, seed: 2) {
-            #expect(Self.survives { _ = try NPY.decode(b) })
-        }
+    @Test func npy() throws {
+        let inputs = try Self.corruptions(of: "i4_2d.npy", count: 400, seed: 1)
+            + Self.corruptions(of: "f2_1d.npy", count: 400, seed: 2)
+        for b in inputs { #expect(Self.survives { _ = try NPY.decode(b) }) }
     }
 
-    @Test func npz() {
-        for b in Self.corruptions(of: "pair.npz", count: 400, seed: 3) + Self.corruptions(of: "compressed.npz", count: 600, seed: 4)
-            + Self.corruptions(of: "levels.npz", count: 400, seed: 5) {
-            #expect(Self.survives { _ = try NPZ.decode(b) })
-        }
+    @Test func npz() throws {
+        let inputs = try Self.corruptions(of: "pair.npz", count: 400, seed: 3)
+            + Self.corruptions(of: "compressed.npz", count: 600, seed: 4)
+            + Self.corruptions(of: "levels.npz", count: 400, seed: 5)
+        for b in inputs { #expect(Self.survives { _ = try NPZ.decode(b) }) }
     }
 
-    @Test func safetensors() {
-        for b in Self.corruptions(of: "mixed.safetensors", count: 800, seed: 6) {
+    @Test func safetensors() throws {
+        for b in try Self.corruptions(of: "mixed.safetensors", count: 800, seed: 6) {
             #expect(Self.survives { _ = try SafeTensorsFile.decode(b) })
         }
     }

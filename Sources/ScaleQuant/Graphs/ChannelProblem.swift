@@ -122,7 +122,7 @@ public struct ChannelProblem: Sendable {
         }
     }
 
-    /// Tuning of the solvers; the defaults suit a two-core machine.
+    /// Tuning of the solvers.
     public struct Options: Sendable, Equatable {
         /// Threads for the rescaling sweep (`nil`: ``Parallelism/threads``): with enough events, its sorted events
         /// are split in two halves, swept concurrently when this is ≥ 2 (one after the other otherwise: the same

@@ -51,7 +51,7 @@ enum NetworkBenchmark {
         let timePath = Timing.seconds { _ = PathLifting.l2PathMetric(net, net.mapped { grid.round($0) }) }
         table.print()
         print("")
-        print("rank-one solver (RankOneStatistics: thread CPU time summed over both threads; cd includes its l2r start;")
+        print("rank-one solver (RankOneStatistics: thread CPU time summed over threads; cd includes its l2r start;")
         print("binades: considered per solve, the F_p attempt counting one; pieces: states evaluated):")
         solver.print()
         print("one l2 path-metric evaluation (with normal forms): \(fixed(timePath, 3)) s")

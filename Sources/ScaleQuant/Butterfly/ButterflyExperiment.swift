@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// The butterfly quantization experiment (docs/Theory.md §3; hal-04125381 §7): random Gaussian square-dyadic
 /// butterflies quantized to the idealized grids F_p with RTN, pairwise, left-to-right and right-to-left, the mean
@@ -22,8 +23,8 @@ public enum ButterflyExperiment {
         public var dctSizes: [Int] = [64, 256]
         /// Formats for the DCT-II part.
         public var dctFormats: [String] = ["e4m3", "bf16"]
-        /// Worker threads for each quantization.
-        public var threads: Int = 2
+        /// Worker threads for each quantization (`nil`: ``Parallelism/threads``).
+        public var threads: Int? = nil
         /// The default configuration.
         public init() {}
     }
@@ -93,30 +94,28 @@ public enum ButterflyExperiment {
             var errs = [Double](repeating: 0, count: config.draws * np * nm)
             var secs = errs
             let grids = try config.precisions.map { try FloatFormat.idealized(precision: $0) }
-            let failed = errs.withUnsafeMutableBufferPointer { e in
+            let failed = Atomic<Bool>(false)
+            errs.withUnsafeMutableBufferPointer { e in
                 secs.withUnsafeMutableBufferPointer { t in
-                    ButterflyQuantizer.parallelRanges(config.draws, threads: config.threads) { range in
-                        for c in range {
-                            for (pi, grid) in grids.enumerated() {
-                                for (mi, m) in methods.enumerated() {
-                                    let clock = ContinuousClock()
-                                    var q = chains[c]
-                                    var ok = true
-                                    let d = clock.measure {
-                                        do { q = try ButterflyQuantizer.quantize(chains[c], grid: grid, method: m, threads: 1) } catch { ok = false }
-                                    }
-                                    if !ok { return false }
-                                    let k = (c * np + pi) * nm + mi
-                                    t[k] = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-                                    e[k] = ButterflyMetrics.relativeError(chains[c], q, threads: 1)
+                    parallelFor(config.draws, threads: config.threads) { c in
+                        for (pi, grid) in grids.enumerated() {
+                            for (mi, m) in methods.enumerated() {
+                                let clock = ContinuousClock()
+                                var q = chains[c]
+                                var ok = true
+                                let d = clock.measure {
+                                    do { q = try ButterflyQuantizer.quantize(chains[c], grid: grid, method: m, threads: 1) } catch { ok = false }
                                 }
+                                if !ok { failed.store(true, ordering: .relaxed); return }
+                                let k = (c * np + pi) * nm + mi
+                                t[k] = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+                                e[k] = ButterflyMetrics.relativeError(chains[c], q, threads: 1)
                             }
                         }
-                        return true
                     }
                 }
             }
-            if failed { throw ButterflyError.notFinite("a quantization failed") }
+            if failed.load(ordering: .relaxed) { throw ButterflyError.notFinite("a quantization failed") }
             var sums = [[Double]](repeating: [Double](repeating: 0, count: nm), count: np)
             var times = sums
             for c in 0..<config.draws {

@@ -33,11 +33,11 @@ public enum ButterflyMetrics {
     /// ‖ΠB − ΠB̂‖_F / ‖ΠB‖_F: exact through dense products when the size is at most ``denseLimit`` and `probes`
     /// is nil, otherwise the estimate ‖(ΠB − ΠB̂)W‖_F / ‖ΠB·W‖_F with W a `columnCount` × `probes` (default 64)
     /// matrix of seeded standard Gaussians. The dense products are formed in blocks of 64 columns of the identity
-    /// on `threads` threads, so memory stays O(N·64).
+    /// on `threads` threads (`nil`: ``Parallelism/threads``), so memory stays O(N·64) per thread.
     ///
     /// Complexity: O(N·Σ nnz) dense, O(k·Σ nnz) with k probes.
     public static func relativeError(_ reference: ButterflyChain, _ approximation: ButterflyChain,
-                                     probes: Int? = nil, seed: UInt64 = 0x5EED, threads: Int = 2) -> Double {
+                                     probes: Int? = nil, seed: UInt64 = 0x5EED, threads: Int? = nil) -> Double {
         precondition(reference.rowCount == approximation.rowCount
                      && reference.columnCount == approximation.columnCount, "relativeError: sizes differ")
         let n = reference.columnCount
@@ -50,27 +50,22 @@ public enum ButterflyMetrics {
         return relativeError(reference.apply(matrix: w, columns: k), approximation.apply(matrix: w, columns: k))
     }
 
-    /// Σ over column blocks of ‖(ΠB − ΠB̂)E_blk‖² and ‖ΠB·E_blk‖², E_blk the identity's columns of the block.
-    static func blockwiseError(_ ref: ButterflyChain, _ approx: ButterflyChain, threads: Int) -> Double {
+    /// Σ over column blocks of ‖(ΠB − ΠB̂)E_blk‖² and ‖ΠB·E_blk‖², E_blk the identity's columns of the block (each
+    /// block's sums in its own slot, added in block order: the same for every thread count).
+    static func blockwiseError(_ ref: ButterflyChain, _ approx: ButterflyChain, threads: Int?) -> Double {
         let n = ref.columnCount, rows = ref.rowCount, width = 64
         let blocks = (n + width - 1) / width
-        let t = max(1, min(threads, blocks))
-        var err = [Double](repeating: 0, count: t), nrm = [Double](repeating: 0, count: t)
+        var err = [Double](repeating: 0, count: blocks), nrm = [Double](repeating: 0, count: blocks)
         err.withUnsafeMutableBufferPointer { e in
             nrm.withUnsafeMutableBufferPointer { r in
-                _ = ButterflyQuantizer.parallelRanges(t, threads: t) { range in
-                    for k in range {
-                        var se = 0.0, sr = 0.0
-                        for blk in stride(from: k, to: blocks, by: t) {
-                            let lo = blk * width, w = min(width, n - lo)
-                            var id = [Double](repeating: 0, count: n * w)
-                            for j in 0..<w { id[(lo + j) * w + j] = 1 }
-                            let a = ref.apply(matrix: id, columns: w), b = approx.apply(matrix: id, columns: w)
-                            for i in 0..<(rows * w) { let d = a[i] - b[i]; se += d * d; sr += a[i] * a[i] }
-                        }
-                        e[k] = se; r[k] = sr
-                    }
-                    return true
+                parallelFor(blocks, threads: threads) { blk in
+                    var se = 0.0, sr = 0.0
+                    let lo = blk * width, w = min(width, n - lo)
+                    var id = [Double](repeating: 0, count: n * w)
+                    for j in 0..<w { id[(lo + j) * w + j] = 1 }
+                    let a = ref.apply(matrix: id, columns: w), b = approx.apply(matrix: id, columns: w)
+                    for i in 0..<(rows * w) { let d = a[i] - b[i]; se += d * d; sr += a[i] * a[i] }
+                    e[blk] = se; r[blk] = sr
                 }
             }
         }

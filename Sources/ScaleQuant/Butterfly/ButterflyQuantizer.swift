@@ -1,4 +1,4 @@
-import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -30,8 +30,8 @@ public enum ButterflyMethod: String, CaseIterable, Sendable, CustomStringConvert
 ///
 /// For consecutive chainable factors X, Y, XY = Σ_i X[:,i]·Y[i,:] and the terms have disjoint supports, so the
 /// pair is quantized exactly by one rank-one problem (``RankOne``) per i on the nonzeros of X[:,i] and Y[i,:].
-/// Every quantized value is on the grid. Independent columns run on `threads` threads; results do not depend on
-/// the thread count.
+/// Every quantized value is on the grid. Independent columns run on `threads` threads (`nil`:
+/// ``Parallelism/threads``); results do not depend on the thread count.
 public enum ButterflyQuantizer {
     /// The chain quantized with `method`; every value of every factor is a grid value.
     ///
@@ -39,7 +39,7 @@ public enum ButterflyQuantizer {
     ///   columns have 2 nonzeros in a square-dyadic chain, so N·L small rank-one problems in all.
     /// - Throws: ``ButterflyError/notFinite(_:)`` if a value is NaN or infinite.
     public static func quantize(_ chain: ButterflyChain, grid: any NumberGrid, method: ButterflyMethod,
-                                threads: Int = 2) throws -> ButterflyChain {
+                                threads: Int? = nil) throws -> ButterflyChain {
         guard chain.isFinite else { throw ButterflyError.notFinite("the chain has NaN or infinite values") }
         let fs = chain.factors
         switch method {
@@ -83,7 +83,7 @@ public enum ButterflyQuantizer {
     /// ``quantizePair(_:_:grid:threads:)``. One factor: RTN; two: the pairwise step.
     ///
     /// - Complexity: as ``quantize(_:grid:method:threads:)``.
-    public static func leftToRight(_ chain: ButterflyChain, grid: any NumberGrid, threads: Int = 2) throws -> ButterflyChain {
+    public static func leftToRight(_ chain: ButterflyChain, grid: any NumberGrid, threads: Int? = nil) throws -> ButterflyChain {
         try leftToRightCounted(chain, grid: grid, threads: threads, checkingLimits: false).chain
     }
 
@@ -99,7 +99,7 @@ public enum ButterflyQuantizer {
     ///   left steps, plus the terms of the last pair whose two parts both have a non-zero value.
     /// - Throws: ``SparseFactorError/tooExpensive(_:)`` beyond the limits (naming the factor of `chain` and the
     ///   column or row); otherwise as ``leftToRight(_:grid:threads:)``.
-    public static func leftToRightCounted(_ chain: ButterflyChain, grid: any NumberGrid, threads: Int = 2,
+    public static func leftToRightCounted(_ chain: ButterflyChain, grid: any NumberGrid, threads: Int? = nil,
                                           checkingLimits: Bool) throws -> (chain: ButterflyChain, problems: Int) {
         guard chain.isFinite else { throw ButterflyError.notFinite("the chain has NaN or infinite values") }
         let fs = chain.factors
@@ -174,34 +174,32 @@ public enum ButterflyQuantizer {
     /// - Complexity: X.columnCount rank-one problems of sizes b_X × c_Y.
     /// - Throws: ``ButterflyError/incompatible(_:)`` if X's columns ≠ Y's rows; ``ButterflyError/notFinite(_:)``.
     public static func quantizePair(_ x: KSFactor, _ y: KSFactor, grid: any NumberGrid,
-                                    threads: Int = 2) throws -> (KSFactor, KSFactor) {
+                                    threads: Int? = nil) throws -> (KSFactor, KSFactor) {
         guard x.columnCount == y.rowCount else {
             throw ButterflyError.incompatible("pair: \(x.columnCount) columns vs \(y.rowCount) rows")
         }
         guard x.isFinite, y.isFinite else { throw ButterflyError.notFinite("the pair has NaN or infinite values") }
         var qx = x, qy = y
         let solver = ButterflyRankOne(grid: grid)
-        let failed = qx.values.withUnsafeMutableBufferPointer { ox in
+        let failed = Atomic<Bool>(false)
+        qx.values.withUnsafeMutableBufferPointer { ox in
             qy.values.withUnsafeMutableBufferPointer { oy in
-                parallelRanges(x.columnCount, threads: threads) { range in
-                    for i in range {
-                        let cs = x.columnSupport(i).valueIndices, rs = y.rowSupport(i).valueIndices
-                        let xs = cs.map { x.values[$0] }, ys = rs.map { y.values[$0] }
-                        var xh: [Double], yh: [Double]
-                        if xs.allSatisfy({ $0 == 0 }) || ys.allSatisfy({ $0 == 0 }) {
-                            xh = grid.round(xs); yh = grid.round(ys)
-                        } else {
-                            guard let r = try? solver.pair(xs, ys) else { return false }
-                            xh = r.xHat; yh = r.yHat
-                        }
-                        for (t, j) in cs.enumerated() { ox[j] = xh[t] }
-                        for (t, j) in rs.enumerated() { oy[j] = yh[t] }
+                parallelFor(x.columnCount, schedule: .static, threads: threads) { i in
+                    let cs = x.columnSupport(i).valueIndices, rs = y.rowSupport(i).valueIndices
+                    let xs = cs.map { x.values[$0] }, ys = rs.map { y.values[$0] }
+                    var xh: [Double], yh: [Double]
+                    if xs.allSatisfy({ $0 == 0 }) || ys.allSatisfy({ $0 == 0 }) {
+                        xh = grid.round(xs); yh = grid.round(ys)
+                    } else {
+                        guard let r = try? solver.pair(xs, ys) else { failed.store(true, ordering: .relaxed); return }
+                        xh = r.xHat; yh = r.yHat
                     }
-                    return true
+                    for (t, j) in cs.enumerated() { ox[j] = xh[t] }
+                    for (t, j) in rs.enumerated() { oy[j] = yh[t] }
                 }
             }
         }
-        if failed { throw ButterflyError.notFinite("a rank-one subproblem of the pair failed") }
+        if failed.load(ordering: .relaxed) { throw ButterflyError.notFinite("a rank-one subproblem of the pair failed") }
         return (qx, qy)
     }
 
@@ -211,31 +209,29 @@ public enum ButterflyQuantizer {
     ///
     /// - Complexity: X.columnCount problems of size b.
     public static func quantizeLeft(_ x: KSFactor, grid: any NumberGrid,
-                                    threads: Int = 2) throws -> (KSFactor, mu: [Double]) {
+                                    threads: Int? = nil) throws -> (KSFactor, mu: [Double]) {
         var qx = x
         var mu = [Double](repeating: 0, count: x.columnCount)
         let solver = ButterflyRankOne(grid: grid)
-        let failed = qx.values.withUnsafeMutableBufferPointer { ox in
+        let failed = Atomic<Bool>(false)
+        qx.values.withUnsafeMutableBufferPointer { ox in
             mu.withUnsafeMutableBufferPointer { om in
-                parallelRanges(x.columnCount, threads: threads) { range in
-                    for i in range {
-                        let cs = x.columnSupport(i).valueIndices
-                        let xs = cs.map { x.values[$0] }
-                        if xs.allSatisfy({ $0 == 0 }) {
-                            for j in cs { ox[j] = 0 }
-                            om[i] = 0
-                            continue
-                        }
-                        guard let r = try? solver.keepingY(xs) else { return false }
-                        let (xh, m) = canonicalScaling(xs, r.xHat, r.mu, grid: grid)
-                        for (t, j) in cs.enumerated() { ox[j] = xh[t] }
-                        om[i] = m
+                parallelFor(x.columnCount, schedule: .static, threads: threads) { i in
+                    let cs = x.columnSupport(i).valueIndices
+                    let xs = cs.map { x.values[$0] }
+                    if xs.allSatisfy({ $0 == 0 }) {
+                        for j in cs { ox[j] = 0 }
+                        om[i] = 0
+                        return
                     }
-                    return true
+                    guard let r = try? solver.keepingY(xs) else { failed.store(true, ordering: .relaxed); return }
+                    let (xh, m) = canonicalScaling(xs, r.xHat, r.mu, grid: grid)
+                    for (t, j) in cs.enumerated() { ox[j] = xh[t] }
+                    om[i] = m
                 }
             }
         }
-        if failed { throw ButterflyError.notFinite("a rank-one subproblem failed") }
+        if failed.load(ordering: .relaxed) { throw ButterflyError.notFinite("a rank-one subproblem failed") }
         return (qx, mu)
     }
 
@@ -277,24 +273,5 @@ public enum ButterflyQuantizer {
             return m.isFinite ? (cand, m) : (xh, mu)
         }
         return (xh, mu)
-    }
-
-    /// Splits 0..<count into `threads` contiguous ranges run concurrently; returns true if any `body` returned
-    /// false. Each index is handled by exactly one call, so disjoint writes are race-free and deterministic.
-    static func parallelRanges(_ count: Int, threads: Int, _ body: (Range<Int>) -> Bool) -> Bool {
-        let t = max(1, min(threads, count))
-        if t == 1 { return !body(0..<count) }
-        let flags = UnsafeMutableBufferPointer<Bool>.allocate(capacity: t)
-        flags.initialize(repeating: false)
-        defer { flags.deallocate() }
-        return withoutActuallyEscaping(body) { body in
-            // Each iteration writes only its own flag and the output indices of its own range.
-            let shared = UncheckedBox((body, flags))
-            DispatchQueue.concurrentPerform(iterations: t) { k in
-                let lo = count * k / t, hi = count * (k + 1) / t
-                shared.value.1[k] = !shared.value.0(lo..<hi)
-            }
-            return flags.contains(true)
-        }
     }
 }

@@ -24,8 +24,9 @@ extension ChannelProblem {
     /// R_t = Σ_o C[t,o]x̂_o² and f = Σ_t (−2V_tU_t + R_tP_t) are updated per event over the entries of the moving
     /// coordinate only; f is a compensated sum, and all sums are recomputed from scratch whenever the work since the
     /// last recomputation exceeds 8·nnz (at most 1/8 extra), which bounds the drift. The sorted events are split in
-    /// two halves swept on two threads (the second starts from a state replayed to its first event). Each half's
-    /// winner is rebuilt by replaying the events and re-evaluated directly.
+    /// two halves (when there are at least 2^14), swept concurrently when ``Options/threads`` allows (the second
+    /// starts from a state replayed to its first event; the split, hence the answer, does not depend on threads).
+    /// Each half's winner is rebuilt by replaying the events and re-evaluated directly.
     ///
     /// **Ties.** A piece replaces the best one seen so far (in increasing λ) only if its objective is lower by more
     /// than 1e-13 relative: the answer is within that margin of the minimum, and which of several equally good
@@ -174,14 +175,15 @@ extension ChannelProblem {
         // The work after which the sums are recomputed from scratch: at most 1/8 extra cost.
         let recomputeAfter = Swift.max(8 * nonZeroCount, 1 << 12)
         var split = count
-        if options.threads >= 2 && count >= 1 << 14 {
+        if count >= 1 << 14 {
             split = count / 2
             while split < count && sorted[split].lambda == sorted[split - 1].lambda { split += 1 }
         }
         let chunks: [(index: Int, groups: Int)]
         if split < count {
             let (a, b) = parallelPair({ runChunk(sorted, initial, from: 0, to: split, recomputeAfter) },
-                                      { runChunk(sorted, initial, from: split, to: count, recomputeAfter) })
+                                      { runChunk(sorted, initial, from: split, to: count, recomputeAfter) },
+                                      threads: options.threads)
             chunks = [a, b]
         } else {
             chunks = [runChunk(sorted, initial, from: 0, to: count, recomputeAfter)]

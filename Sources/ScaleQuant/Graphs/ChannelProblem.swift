@@ -122,11 +122,12 @@ public struct ChannelProblem: Sendable {
         }
     }
 
-    /// Tuning of the solvers; the defaults suit a two-core machine.
+    /// Tuning of the solvers.
     public struct Options: Sendable, Equatable {
-        /// Threads for the rescaling sweep (its sorted events are split in two halves when ≥ 2 and there are enough
-        /// events). Use 1 when channels are already solved in parallel.
-        public var threads: Int
+        /// Threads for the rescaling sweep (`nil`: ``Parallelism/threads``): with enough events, its sorted events
+        /// are split in two halves, swept concurrently when this is ≥ 2 (one after the other otherwise: the same
+        /// answer). Use 1 when channels are already solved in parallel.
+        public var threads: Int?
         /// Refuse a sweep with more events than this (each costs about 50 bytes while the sweep runs).
         public var maxEvents: Int
         /// The cap on rounds (one x̂ block step and one ŷ block step) of ``ChannelProblem/refine(xHat:yHat:maxRounds:)``
@@ -134,7 +135,7 @@ public struct ChannelProblem: Sendable {
         public var maxRefinementRounds: Int
 
         /// Creates options.
-        public init(threads: Int = 2, maxEvents: Int = 1 << 24, maxRefinementRounds: Int = 100) {
+        public init(threads: Int? = nil, maxEvents: Int = 1 << 24, maxRefinementRounds: Int = 100) {
             self.threads = threads
             self.maxEvents = maxEvents
             self.maxRefinementRounds = maxRefinementRounds

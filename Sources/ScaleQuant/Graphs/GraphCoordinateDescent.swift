@@ -167,7 +167,7 @@ extension GraphQuantizer {
     }
 
     /// Solves the channel problems of every listed group (each with node n as its only incoming member) at once,
-    /// on two threads, and writes the answers into q.
+    /// in parallel, and writes the answers into q.
     static func channelStep(_ net: GraphNetwork, _ q: inout GraphNetwork, node n: Int, groups: [Int],
                             plan: GraphDescentPlan, grids: GraphNodeGrids,
                             options: GraphCoordinateDescentOptions) throws {

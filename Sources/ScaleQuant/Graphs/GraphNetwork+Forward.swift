@@ -2,9 +2,9 @@ extension GraphNetwork {
     /// The network function on a batch: `input` is `batch × inputSize` (NCHW flattened, contiguous), the result
     /// `batch × outputSize`.
     ///
-    /// The batch is cut into up to eight slices that run on both cores (``parallelFor(_:threads:_:)``); each slice
-    /// evaluates the nodes in order with the plain per-sample kernels of `GraphKernels.swift` (convolutions loop
-    /// along contiguous output rows). Intermediate values are released after their last reader.
+    /// The batch is cut into up to eight slices that run in parallel (``parallelFor(_:schedule:threads:_:)``); each
+    /// slice evaluates the nodes in order with the plain per-sample kernels of `GraphKernels.swift` (convolutions
+    /// loop along contiguous output rows). Intermediate values are released after their last reader.
     ///
     /// - Complexity: O(batch · Σ_nodes cost), the cost of a convolution being O·(C/groups)·kh·kw·OH·OW.
     /// - Throws: ``GraphError/invalidArgument(_:)`` if `input.count != batch · inputSize` or `batch < 0`.

@@ -18,7 +18,7 @@ extension NetworkQuantizer {
     /// passes with W⊙Ŵ and Ŵ⊙Ŵ, G, M̂ from the matching backward passes.
     ///
     /// Neurons of one layer share no path, and their subproblems only involve F, N̂ of the layer before and G, M̂ of
-    /// the layer after, which they do not change: a whole layer is solved at once (on two threads) and the step is
+    /// the layer after, which they do not change: a whole layer is solved at once (in parallel) and the step is
     /// exact block coordinate descent. A sweep visits the layers left to right, recomputing F, N̂ after each layer,
     /// with G, M̂ from one backward pass per sweep (layers to the right are not yet touched in the sweep). Each step
     /// keeps the previous values unless the new ones are strictly better, so the metric never increases. All
@@ -49,7 +49,7 @@ extension NetworkQuantizer {
                 solutions.withUnsafeMutableBufferPointer { sp in
                     failures.withUnsafeMutableBufferPointer { fp in
                         let sb = UncheckedBox(sp), fb = UncheckedBox(fp)
-                        dynamicParallelFor(layer.outputs) { i in
+                        parallelFor(layer.outputs) { i in
                             var b = layer.incoming(i)
                             for k in 0..<n { b[k] *= F[k] }
                             var a = next.column(i)
@@ -141,30 +141,3 @@ extension NetworkQuantizer {
         return (G, M)
     }
 }
-
-/// Runs `body(i)` for i in 0..<count on two threads that take the next index from a shared counter, so that a
-/// thread slowed down by other work on the machine does not hold the other one back (the per-neuron solves vary
-/// in cost too). `body` must only touch disjoint data per index; the results do not depend on the schedule.
-func dynamicParallelFor(_ count: Int, threads: Int = 2, _ body: (Int) -> Void) {
-    if count <= 1 || threads <= 1 {
-        for i in 0..<count { body(i) }
-        return
-    }
-    let next = Atomic<Int>(0)
-    withoutActuallyEscaping(body) { work in
-        let box = UncheckedBox(work)
-        withUnsafePointer(to: next) { counter in
-            let c = UncheckedBox(counter)
-            DispatchQueue.concurrentPerform(iterations: min(threads, count)) { _ in
-                while true {
-                    let i = c.value.pointee.wrappingAdd(1, ordering: .relaxed).oldValue
-                    if i >= count { break }
-                    box.value(i)
-                }
-            }
-        }
-    }
-}
-
-import Dispatch
-import Synchronization

@@ -9,7 +9,7 @@ extension NetworkQuantizer {
     /// is the exact global minimum of the ℓ² path-metric (docs/Theory.md §4: per-neuron blocks of Φ are disjoint).
     /// Invariant under rescaling of the input (the family {Q(λy)} does not depend on y's scale).
     ///
-    /// - Complexity: one rank-one solve per hidden neuron; neurons of a layer run on two threads.
+    /// - Complexity: one rank-one solve per hidden neuron; neurons of a layer run in parallel.
     static func leftToRight(_ network: ReLUNetwork,
                             _ grids: (weights: [any NumberGrid], biases: [any NumberGrid])) throws -> ReLUNetwork {
         var work = network
@@ -30,7 +30,7 @@ extension NetworkQuantizer {
                     mus.withUnsafeMutableBufferPointer { mp in
                         let r = UncheckedBox(rp), c = UncheckedBox(cp), m = UncheckedBox(mp)
                         let err = UncheckedBox(fp)
-                        dynamicParallelFor(layer.outputs) { i in
+                        parallelFor(layer.outputs) { i in
                             do {
                                 let y = layer.incoming(i)
                                 if last {

@@ -1,12 +1,10 @@
-import Dispatch
-
 extension ReLUNetwork {
     /// The network function on a batch: `input` is row-major `batch × inputSize`, the result row-major
     /// `batch × outputSize`.
     ///
     /// Each layer is a blocked matrix product (four samples share each pass over a weight row, rows of `W` and of
     /// the batch are contiguous) followed by the bias and, except after the last layer, ReLU. Batches with enough
-    /// work are split over two threads.
+    /// work are split into up to eight blocks run in parallel.
     ///
     /// - Complexity: O(batch · Σ_ℓ in_ℓ·out_ℓ).
     /// - Precondition: `input.count == batch · inputSize`.

@@ -1,7 +1,7 @@
 extension RankOne {
     /// The weighted solver on concrete grids: sweep the x side, look up the y side, rebuild the winner.
     ///
-    /// `parallel`: use both cores inside this one problem (binades in parallel, tables built in parallel); callers
+    /// `parallel`: use ``Parallelism/threads`` inside this one problem (binades, tables built in parallel); callers
     /// that already run many problems side by side (network layers) pass `false`, which also builds the y tables
     /// lazily. `prune`: skip binades of λ by their lower bound (see `runSweep`). The answer is the same either way.
     /// `orders`: slot orders shared with another solve of the same problem (the F_p attempt, see

@@ -75,7 +75,7 @@ public enum RankOne {
         try quantizeKeepingY(x: x, grid: grid, parallel: true)
     }
 
-    /// ``quantizeKeepingY(x:grid:)`` with the solver's own use of both cores switched on or off.
+    /// ``quantizeKeepingY(x:grid:)`` with the solver's own use of several threads switched on or off.
     static func quantizeKeepingY(x: [Double], grid: any NumberGrid, parallel: Bool) throws
         -> (xHat: [Double], lambda: Double, mu: Double, pieces: Int) {
         try validate(x, "x")
@@ -111,7 +111,7 @@ public enum RankOne {
         try solveWeighted(a: a, c: c, b: b, d: d, gridX: gridX, gridY: gridY, keepY: keepY, parallel: true)
     }
 
-    /// ``solveWeighted(a:c:b:d:gridX:gridY:keepY:)`` with the solver's own use of both cores switched on or off
+    /// ``solveWeighted(a:c:b:d:gridX:gridY:keepY:)`` with the solver's own use of several threads switched on or off
     /// (`parallel: false` for callers that run many problems side by side, such as the neurons of a network
     /// layer: the y tables are then also built only for the scales the sweep reaches) and the pruning of binades
     /// of λ by lower bounds on or off (`prune: false` is for tests and benchmarks). The answer is the same,

@@ -237,7 +237,7 @@ struct RankOneSpeedupTests {
             hits.initialize(repeating: 0)
             defer { hits.deallocate() }
             let box = UncheckedBox(hits)
-            dynamicParallelFor(count) { i in box.value[i] += 1 }
+            parallelFor(count, schedule: .dynamic) { i in box.value[i] += 1 }
             #expect(hits.prefix(count).allSatisfy { $0 == 1 })
         }
     }

@@ -3,7 +3,7 @@
 # ScaleQuantC`), then the pytest suite. Run from anywhere; the CLI comparisons use .build/{release,debug}/scalequant
 # (built by `swift build` earlier in .ci/run) and are skipped if it is absent.
 #
-# Third-party packages, pinned to the versions scripts/anchor_requirements.txt uses (they install here, Python
+# Third-party packages, pinned to the versions scripts/requirements/anchors.txt uses (they install here, Python
 # 3.11): pyfaust 3.41.0, lazylinop 1.24.28 with psutil 7.2.2 and pandas 3.1.1 (`import lazylinop.quantization`
 # fails without psutil, and `lazylinop.butterfly` without pandas, although lazylinop lists both only in its 'full'
 # extra). Each is optional: if one cannot be installed, a warning is printed
@@ -12,7 +12,7 @@
 # SCALEQUANT_CI_TORCH=0 skips it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-VENV="${SCALEQUANT_VENV:-$ROOT/.build/python-venv}"
+VENV="${SCALEQUANT_VENV:-${SCALEQUANT_VENVS:-$ROOT/.build/venvs}/python-ci}"
 PY="${PYTHON:-python3}"
 PIP=("$VENV/bin/python" -m pip install --quiet)
 

@@ -6,7 +6,7 @@ Riccietti, *Optimal quantization of rank-one matrices in floating-point arithmet
 calls it on given or generated vectors and reports, per format, lazylinop's time and the exact relative errors
 ||x y^T - xq yq^T||_F / ||x y^T||_F of its answer and of round-to-nearest, both computed here in float64 from the
 returned vectors (lazylinop's own figure is kept as ``reported``). Needs the venv of
-``scripts/setup_anchor_venv.sh``; used by ``scalequant-bench rank1`` and ``scripts/make_rank1_anchor_fixtures.sh``.
+the `anchors` environment of ``scripts/venv-python``; used by ``scalequant-bench rank1`` and ``scripts/make_rank1_anchor_fixtures.sh``.
 
 Formats (``--formats``, comma separated; ScaleQuant's name or lazylinop's):
 
@@ -48,7 +48,7 @@ try:
     from lazylinop.quantization import chop, qrank_one  # noqa: E402
     from lazylinop.quantization.algo import _algo5_1_opt_lambda  # noqa: E402
 except ImportError as exc:  # pragma: no cover
-    sys.exit("anchor_rank1.py: lazylinop is not importable (%s); run scripts/setup_anchor_venv.sh" % exc)
+    sys.exit("anchor_rank1.py: lazylinop is not importable (%s); run it as scripts/venv-python anchors scripts/anchor_rank1.py …" % exc)
 
 try:
     import torch

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Driver for `scalequant-bench butterfly`: times lazylinop / pyfaust on inputs written by ScaleQuant.
 
-Needs the venv of scripts/setup_anchor_venv.sh (lazylinop 1.24.28, pyfaust 3.41.0; torch for bf16/e4m3/e5m2).
+Runs in the `anchors` environment of scripts/venv-python (lazylinop 1.24.28, pyfaust 3.41.0; torch for bf16/e4m3/e5m2).
 Each mode prints one JSON object as the last line of standard output (the benchmark parses that line).
 
   quantize --factors F.npz --format FMT --method l2r|pairwise [--seed S]

@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 """Writes the golden code tables of the small formats for the Swift tests (not run by the tests).
 
-    python3 -m venv .build/fmt-venv && .build/fmt-venv/bin/pip install numpy ml_dtypes
-    .build/fmt-venv/bin/python scripts/make_format_fixtures.py
+    scripts/venv-python fixtures scripts/make_format_fixtures.py     (the environment is made on first use)
 
 For each preset of at most 8 bits it writes Tests/ScaleQuantTests/Fixtures/formats/<name>.txt:
 

@@ -2,8 +2,7 @@
 """Generates the tiny IO test fixtures in Tests/ScaleQuantTests/Fixtures/io/.
 
 Needs numpy, safetensors and ml_dtypes:
-    python3 -m venv .build/io-venv && .build/io-venv/bin/pip install numpy safetensors ml_dtypes
-    .build/io-venv/bin/python scripts/make_io_fixtures.py
+    scripts/venv-python fixtures scripts/make_io_fixtures.py     (the environment is made on first use)
 
 Writes .npy files of every supported dtype (1-D and 2-D), two .npz archives (np.savez and
 np.savez_compressed), safetensors files, and expected.json with the exact values (as Python float

@@ -2,12 +2,11 @@
 # Regenerates Tests/ScaleQuantTests/Fixtures/rank1_anchor: the generated rank-one problems of
 # scripts/anchor_rank1.py (m = n ∈ {16, 64, 256}, 3 each, default seed) with lazylinop 1.24.28's qrank_one errors,
 # for RankOneAnchorTests. Not run by the tests or by CI.
-# Needs the anchor venv: bash scripts/setup_anchor_venv.sh (or ANCHORS_PYTHON=/other/venv/bin/python).
+# Runs in the `anchors` environment of scripts/venv-python (made on first use; or SCALEQUANT_PYTHON=/other/python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${ANCHORS_PYTHON:-.build/anchors-venv/bin/python}
 TMP=$(mktemp -d)
-"$PY" scripts/anchor_rank1.py --sizes 16,64,256 \
+scripts/venv-python anchors scripts/anchor_rank1.py --sizes 16,64,256 \
     --formats float16,bfloat16,float8_e4m3fn,float8_e5m2,t2,t3,t4,t5,t7,t10 --dump-dir "$TMP"
 OUT=Tests/ScaleQuantTests/Fixtures/rank1_anchor
 mkdir -p "$OUT"

@@ -2,9 +2,9 @@
 """Trains the bundled digits CNN and ResNet (issue #7) with PyTorch and exports them with a graph spec.
 
 Needs torch and numpy only (no safetensors package: scripts/safetensors_f32.py writes the format), e.g.
-    .build/digits-venv/bin/python scripts/train_digits_mlp.py      # first: writes the split (test in Resources/data,
+    scripts/venv-python digits scripts/train_digits_mlp.py        # first: writes the split (test in Resources/data,
                                                                  # train in out/digits/, not committed)
-    .build/anchors-venv/bin/python scripts/train_digits_cnn.py   # the venv of scripts/setup_anchor_venv.sh (torch)
+    scripts/venv-python anchors scripts/train_digits_cnn.py       # torch (anchors.optional.txt) and numpy
 
 Writes
     Resources/models/digits_cnn.safetensors, digits_cnn.json         small CNN + its graph spec

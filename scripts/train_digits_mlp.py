@@ -2,8 +2,7 @@
 """Trains the two bundled digits MLPs and writes the bundled digits data (Resources/).
 
 Needs numpy, scikit-learn and safetensors (the digits data ship with scikit-learn, nothing is downloaded):
-    python3 -m venv .build/digits-venv && .build/digits-venv/bin/pip install numpy scikit-learn safetensors
-    .build/digits-venv/bin/python scripts/train_digits_mlp.py
+    scripts/venv-python digits scripts/train_digits_mlp.py     (the environment is made on first use)
 
 Writes
     Resources/models/digits_mlp_64_32_10.safetensors     MLP 64 -> 32 -> 10 (ReLU hidden, identity output)

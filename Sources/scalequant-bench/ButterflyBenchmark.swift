@@ -4,7 +4,7 @@ import ScaleQuant
 /// Butterfly quantization and factorization timings, side by side with lazylinop (`qbutterfly` internals) and
 /// pyfaust (`pyfaust.fact.butterfly`) on the very same inputs, through the package's
 /// `scripts/bench_lazylinop_butterfly.py`, when the anchor venv exists (``AnchorEnvironment``:
-/// `bash scripts/setup_anchor_venv.sh` creates `.build/anchors-venv`; `ANCHORS_PYTHON` overrides it).
+/// the `anchors` environment of `scripts/venv-python`).
 ///
 /// Quantization: random Gaussian square-dyadic butterflies, N ∈ {256, 1024}, formats F_4 (`p=4`), e4m3, bf16,
 /// methods pairwise and l2r; our time (best of 3, or 1 run if it exceeds 1 s), lazylinop's time (one call),

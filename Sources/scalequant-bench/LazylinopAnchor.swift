@@ -3,10 +3,10 @@ import ScaleQuant
 
 /// Where the Python comparison scripts and their environment are.
 ///
-/// The scripts are the package's own (`scripts/anchor_rank1.py`, `scripts/bench_lazylinop_butterfly.py`); their
-/// venv is created by `bash scripts/setup_anchor_venv.sh` at `.build/anchors-venv` in the package root. Set
-/// `ANCHORS_PYTHON` to use another interpreter and `ANCHORS_SCRIPTS` for another scripts folder. Without the venv
-/// the comparisons are skipped with a message.
+/// The scripts are the package's own (`scripts/anchor_rank1.py`, `scripts/bench_lazylinop_butterfly.py`), run in
+/// the `anchors` environment of `scripts/venv-python` (or by `SCALEQUANT_PYTHON`); `ANCHORS_SCRIPTS` names another
+/// scripts folder. The benchmarks never create the environment (a large download): without it the comparisons are
+/// skipped with a message saying how to make it.
 enum AnchorEnvironment {
     /// The package root: three levels above this file (Sources/scalequant-bench/LazylinopAnchor.swift), so the
     /// lookup does not depend on the current directory.
@@ -15,10 +15,19 @@ enum AnchorEnvironment {
             .deletingLastPathComponent().path
     }
 
-    /// The interpreter of the anchor venv.
-    static var python: String {
-        ProcessInfo.processInfo.environment["ANCHORS_PYTHON"] ?? packageRoot + "/.build/anchors-venv/bin/python"
-    }
+    /// The interpreter of the `anchors` environment (`scripts/venv-python --print anchors`, which honours
+    /// `SCALEQUANT_PYTHON`); empty if that cannot be asked.
+    static let python: String = {
+        let p = Process(), pipe = Pipe()
+        p.executableURL = URL(fileURLWithPath: packageRoot + "/scripts/venv-python")
+        p.arguments = ["--print", "anchors"]
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return "" }
+        p.waitUntilExit()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return p.terminationStatus == 0 ? text.trimmingCharacters(in: .whitespacesAndNewlines) : ""
+    }()
 
     /// The folder holding the comparison scripts.
     static var scriptsDir: String {
@@ -32,7 +41,7 @@ enum AnchorEnvironment {
     static func missing(script name: String) -> String? {
         let fm = FileManager.default
         if !fm.isExecutableFile(atPath: python) {
-            return "\(python) not found (create it with `bash scripts/setup_anchor_venv.sh`, or set ANCHORS_PYTHON)"
+            return "no anchors environment (make it with `scripts/venv-python anchors -c pass`, or set SCALEQUANT_PYTHON)"
         }
         if !fm.fileExists(atPath: script(name)) { return "\(script(name)) not found (set ANCHORS_SCRIPTS)" }
         return nil

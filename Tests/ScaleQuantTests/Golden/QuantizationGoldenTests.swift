@@ -18,20 +18,6 @@ import Testing
 // fixture is their concatenation under a comment line. Slow cases (``goldenSlowCases``) run only with
 // SCALEQUANT_GOLDEN_ALL=1, as in `.ci/run`; the slowest (``goldenManualCases``) only with SCALEQUANT_GOLDEN_ALL=full.
 
-/// The FNV-1a 64-bit hash of the IEEE bit patterns of `values`, continuing from `hash`.
-func fnv1a(_ values: [Double], _ hash: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
-    var h = hash
-    for v in values {
-        var bits = v.bitPattern
-        for _ in 0..<8 {
-            h ^= bits & 0xff
-            h = h &* 0x0000_0100_0000_01b3
-            bits >>= 8
-        }
-    }
-    return h
-}
-
 /// One golden line.
 struct GoldenLine: Equatable {
     var key: String
@@ -174,9 +160,7 @@ func computeGraphGolden() throws -> [GoldenLine] {
         let graph = try GraphNetwork.load(spec: resource("models/\(file).json"))
         let reference = try graph.forward(held, batch: heldCount)
         for format in goldenFormats {
-            let choice: GridChoice = format.hasPrefix("int") ? .integerPerLayer(bits: Int(format.dropFirst(3))!)
-                : .fixed(try FormatCatalog.grid(named: format))
-            let grids = GraphGridSpec(weights: choice)
+            let grids = try GraphGridSpec(format: format)
             for method in goldenGraphMethods {
                 let key = "\(file)/\(format)/\(method)"
                 guard goldenRuns(key) else { continue }
@@ -210,14 +194,15 @@ func computeGraphGolden() throws -> [GoldenLine] {
 
 @Suite("Quantization golden results (recorded before the one-network-model refactor)")
 struct QuantizationGoldenTests {
+    /// Where recording writes (the source tree; the test bundle holds a copy).
     static let fixture = graphPackageRoot.appendingPathComponent("Tests/ScaleQuantTests/Fixtures/golden/quantization.tsv")
 
-    /// The recorded lines; a missing or malformed fixture is a failure, not a skip.
+    /// The recorded lines (from the test bundle's copy); a missing or malformed fixture is a failure, not a skip.
     static func recorded() throws -> [String: GoldenLine] {
-        let text = try String(contentsOf: fixture, encoding: .utf8)
+        let path = try TestFixtures.path("golden", "quantization.tsv")
         var out: [String: GoldenLine] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let g = GoldenLine(line) else { Issue.record("malformed golden line: \(line)"); continue }
+        for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") where !line.hasPrefix("#") {
+            guard let g = GoldenLine(line) else { throw FixtureError("\(path): malformed line \(line)") }
             out[g.key] = g
         }
         return out

@@ -32,14 +32,7 @@ enum ChainGolden {
 
     /// FNV-1a over the bit patterns of every value, factor by factor.
     static func digest(_ c: ButterflyChain) -> String {
-        var h: UInt64 = 0xcbf29ce484222325
-        for f in c.factors {
-            for v in f.values {
-                var b = v.bitPattern
-                for _ in 0..<8 { h ^= b & 0xff; h = h &* 0x100000001b3; b >>= 8 }
-            }
-        }
-        return String(h, radix: 16)
+        String(c.factors.reduce(fnv1a([])) { fnv1a($1.values, $0) }, radix: 16)
     }
 
     /// "digest error" of a result (the error printed with 17 significant digits).
@@ -62,11 +55,11 @@ enum ChainGolden {
 
     /// The golden lines: key "chain format method" → the recorded cells.
     static func recorded() throws -> [String: [String]] {
-        let url = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
-        let text = try String(contentsOf: url.appendingPathComponent("chains/golden.txt"), encoding: .utf8)
+        let path = try TestFixtures.path("chains", "golden.txt")
         var out: [String: [String]] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+        for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") where !line.hasPrefix("#") {
             let f = line.split(separator: " ").map(String.init)
+            guard f.count == 7 else { throw FixtureError("\(path): malformed line \(line)") }
             out[f[0..<3].joined(separator: " ")] = Array(f[3...])
         }
         return out

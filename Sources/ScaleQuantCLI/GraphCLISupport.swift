@@ -90,7 +90,7 @@ extension QuantizeCommand {
                                        progress: progress)
         }
         let methodName = methodList[0].lowercased(), formatName = formatList[0]
-        let dataAware = methodName == "data"
+        let dataAware = QuantizationMethodCatalog.named(methodName)?.needsCalibration == true
         guard let m = dataAware ? .coordinateDescent : NetworkQuantizationMethod(rawValue: methodName),
               [.rtn, .cle, .coordinateDescent].contains(m) else {
             throw CLIError("method '\(methodName)' is not available for graph specs: use rtn, cle, cd (exact coordinate "
@@ -184,9 +184,9 @@ extension QuantizeCommand {
     /// and `--report DIR` gets report.html, results.json and results.csv (``QuantizationReport``).
     func renderGraphRuns(methods methodList: [String], formats formatList: [String],
                          progress: (Int, Int, String) -> Void) throws -> String {
-        for m in methodList where !QuantizationReport.graphMethodNames.contains(m) {
+        for m in methodList where !QuantizationMethodCatalog.names(graphs: true).contains(m) {
             throw CLIError("method '\(m)' is not available for graph specs: use "
-                           + QuantizationReport.graphMethodNames.joined(separator: ", "))
+                           + QuantizationMethodCatalog.names(graphs: true).joined(separator: ", "))
         }
         if spec != nil { throw CLIError("--spec names MLP layers; a graph spec (.json) describes itself") }
         if methodList.contains("data") && calib == nil {

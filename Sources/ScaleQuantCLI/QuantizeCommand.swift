@@ -103,8 +103,9 @@ struct QuantizeCommand: ParsableCommand {
         let formatList = Self.list(formats) + (format.map { [$0] } ?? [])
         guard !methodList.isEmpty else { throw CLIError("give --method M or --methods a,b,c") }
         guard !formatList.isEmpty else { throw CLIError("give --format F or --formats f,g") }
-        for m in methodList.map({ $0.lowercased() }) where !QuantizationReport.methodNames.contains(m) {
-            throw CLIError("unknown method '\(m)': expected \(QuantizationReport.methodNames.joined(separator: ", "))")
+        let known = QuantizationMethodCatalog.names(graphs: false)
+        for m in methodList.map({ $0.lowercased() }) where !known.contains(m) {
+            throw CLIError("unknown method '\(m)': expected \(known.joined(separator: ", "))")
         }
         guard eval.isEmpty || eval.count == 2 else {
             throw CLIError("--eval takes two files: X.npy (inputs) and Y.npy (labels or targets)")
@@ -119,7 +120,7 @@ struct QuantizeCommand: ParsableCommand {
             let c = try loadInputs(calib, inputs: net.inputSize)
             calibration = (c.values, c.batch)
         }
-        if methodList.contains(where: { $0.lowercased() == "data" }) && calibration == nil {
+        if methodList.contains(where: { QuantizationMethodCatalog.named($0)?.needsCalibration == true }) && calibration == nil {
             throw CLIError("method data needs calibration inputs: add --calib X.npy (shape [N, \(net.inputSize)])")
         }
         var options = CoordinateDescentOptions()

@@ -69,8 +69,6 @@ extension ReportEntry {
 }
 
 extension QuantizationReport {
-    /// Method names accepted for graphs by ``run(graph:title:methods:formats:data:calibration:options:progress:)``.
-    public static let graphMethodNames = QuantizationMethodCatalog.names(graphs: true)
 
     /// A one-line description of a graph for report headers: its conv2d/linear nodes and parameters, and whether
     /// batch normalization was folded.
@@ -82,25 +80,24 @@ extension QuantizationReport {
         return s
     }
 
-    /// Quantizes `graph` with one method (``graphMethodNames``) on `grids`; `data` needs `calibration` inputs.
+    /// Quantizes `graph` with one method of ``QuantizationMethodCatalog`` that applies to graphs, on `grids`; the
+    /// data-aware one needs `calibration` inputs.
     ///
     /// - Throws: ``GraphError`` (unknown method, data without calibration, bad calibration), ``FormatError``.
     public static func quantize(_ graph: GraphNetwork, method: String, grids: GraphGridSpec,
                                 calibration: (inputs: [Double], count: Int)?,
                                 options: GraphCoordinateDescentOptions) throws -> GraphQuantizationResult {
-        if method == "data" {
-            guard let calibration else {
-                throw GraphError.invalidArgument("method data needs calibration inputs (--calib X.npy)")
-            }
-            return try GraphDataAwareQuantizer.quantize(graph, grids: grids, calibration: calibration.inputs,
-                                                        count: calibration.count,
-                                                        options: GraphDataAwareOptions(pathMetric: options)).quantization
-        }
-        guard graphMethodNames.contains(method), let m = NetworkQuantizationMethod(rawValue: method) else {
+        guard let entry = QuantizationMethodCatalog.named(method), entry.graphs else {
             throw GraphError.invalidArgument("unknown method '\(method)' for graphs: expected one of "
-                                             + graphMethodNames.joined(separator: ", "))
+                                             + QuantizationMethodCatalog.names(graphs: true).joined(separator: ", "))
         }
-        return try GraphQuantizer.quantize(graph, method: m, grids: grids, options: options)
+        if let m = entry.method { return try GraphQuantizer.quantize(graph, method: m, grids: grids, options: options) }
+        guard let calibration else {
+            throw GraphError.invalidArgument("method \(entry.name) needs calibration inputs (--calib X.npy)")
+        }
+        return try GraphDataAwareQuantizer.quantize(graph, grids: grids, calibration: calibration.inputs,
+                                                    count: calibration.count,
+                                                    options: GraphDataAwareOptions(pathMetric: options)).quantization
     }
 
     /// Runs every (format, method) pair on a graph, formats outer, and measures each result against the folded

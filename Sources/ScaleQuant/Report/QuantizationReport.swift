@@ -90,26 +90,23 @@ public struct QuantizationReport: Sendable {
         self.floatEvalRelativeError = floatEvalRelativeError; self.samples = samples; self.entries = entries
     }
 
-    /// Method names accepted by ``run(network:title:methods:formats:data:calibration:options:progress:)``.
-    public static let methodNames = QuantizationMethodCatalog.names(graphs: false)
-
-    /// Quantizes `network` with one method on one grid spec; `data` needs `calibration` inputs.
+    /// Quantizes `network` with one method of ``QuantizationMethodCatalog`` that applies to MLPs, on one grid spec;
+    /// the data-aware one needs `calibration` inputs.
     ///
     /// - Throws: ``NetworkError/unsupported(_:)`` (exact on deep nets, data without calibration), ``FormatError``.
     public static func quantize(_ network: ReLUNetwork, method: String, grids: NetworkGridSpec,
                                 calibration: (inputs: [Double], count: Int)?,
                                 options: CoordinateDescentOptions) throws -> NetworkQuantizationResult {
-        if method == "data" {
-            guard let calibration else {
-                throw NetworkError.unsupported("method data needs calibration inputs (--calib X.npy)")
-            }
-            return try DataAwareQuantizer.quantize(network, grids: grids, calibration: calibration.inputs,
-                                                   count: calibration.count, options: options)
+        guard let entry = QuantizationMethodCatalog.named(method), entry.perceptrons else {
+            throw NetworkError.unsupported("unknown method '\(method)': expected one of "
+                                           + QuantizationMethodCatalog.names(graphs: false).joined(separator: ", "))
         }
-        guard let m = NetworkQuantizationMethod(rawValue: method) else {
-            throw NetworkError.unsupported("unknown method '\(method)': expected one of \(methodNames.joined(separator: ", "))")
+        if let m = entry.method { return try NetworkQuantizer.quantize(network, method: m, grids: grids, options: options) }
+        guard let calibration else {
+            throw NetworkError.unsupported("method \(entry.name) needs calibration inputs (--calib X.npy)")
         }
-        return try NetworkQuantizer.quantize(network, method: m, grids: grids, options: options)
+        return try DataAwareQuantizer.quantize(network, grids: grids, calibration: calibration.inputs,
+                                               count: calibration.count, options: options)
     }
 
     /// Runs every (format, method) pair, formats outer, and measures each result.

@@ -1,6 +1,5 @@
 """pyfaust interop: quantization of the factors of a ``pyfaust.Faust`` (:func:`quantize_faust`; pyfaust is imported
 lazily, an optional dependency)."""
-import builtins
 
 import numpy as np
 
@@ -40,7 +39,7 @@ def quantize_faust(F, fmt, method="pairwise", return_info=False):
         raise ScaleQuantTypeError("F must be a pyfaust.Faust, got %s" % type(F).__name__)
     if np.iscomplexobj(np.empty(0, dtype=F.dtype)):
         raise ScaleQuantTypeError("complex Fausts are not supported yet (dtype %s)" % F.dtype)
-    factors = [F.factors(i) for i in builtins.range(F.numfactors())]
+    factors = [F.factors(i) for i in range(F.numfactors())]
     quantized, info = quantize_factors(factors, fmt, method)
     G = pyfaust.Faust(quantized)
     return (G, info) if return_info else G

@@ -1,5 +1,4 @@
 """Quantization of a convolutional or residual network given as a graph spec file (:func:`quantize_graph`)."""
-import builtins
 import json
 import operator
 
@@ -131,7 +130,7 @@ def quantize_graph(spec, output, fmt, method="cd", bias_fmt=None, calib=None, ma
         raise ScaleQuantTypeError("max_sweeps must be an int, got %s" % type(max_sweeps).__name__) from None
     if sweeps < 1:
         raise ScaleQuantError("max_sweeps is %d: it must be at least 1" % sweeps, code=1)
-    sweeps = builtins.min(sweeps, 2 ** 62)
+    sweeps = min(sweeps, 2 ** 62)
     x, n = None, 0
     if key == "data":
         if calib is None:

@@ -313,10 +313,14 @@ enum BuiltExecutable {
 }
 
 /// Runs the built executable; returns (exit status, stdout, stderr).
-func runExecutable(_ arguments: [String], stdin: String = "") throws -> (Int32, String, String) {
+func runExecutable(_ arguments: [String], stdin: String = "",
+                   environment: [String: String] = [:]) throws -> (Int32, String, String) {
     let process = Process()
     process.executableURL = try BuiltExecutable.url()
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let input = Pipe(), output = Pipe(), error = Pipe()
     process.standardInput = input
     process.standardOutput = output
@@ -354,5 +358,21 @@ func runExecutable(_ arguments: [String], stdin: String = "") throws -> (Int32, 
         let (status, _, err) = try runExecutable(["round", "--format", "e4m3"], stdin: "\n# nothing\n")
         #expect(status != 0)
         #expect(err.contains("no values to round"))
+    }
+
+    @Test("SCALEQUANT_THREADS: a positive integer is used, anything else is refused in one line")
+    func threadCountEnvironment() throws {
+        for good in ["1", "3"] {
+            let (status, out, err) = try runExecutable(["round", "--format", "e4m3", "1.3"],
+                                                       environment: ["SCALEQUANT_THREADS": good])
+            #expect(status == 0 && out == "1.25\n", "\(good): \(err)")
+        }
+        for bad in ["0", "-2", "two", ""] {
+            let (status, out, err) = try runExecutable(["round", "--format", "e4m3", "1.3"],
+                                                       environment: ["SCALEQUANT_THREADS": bad])
+            #expect(status != 0 && out.isEmpty, "\(bad)")
+            #expect(err.hasPrefix("Error: SCALEQUANT_THREADS is '\(bad)'"), "\(bad): \(err)")
+            #expect(!err.trimmingCharacters(in: .newlines).contains("\n"), "\(err)")
+        }
     }
 }

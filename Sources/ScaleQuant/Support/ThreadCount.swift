@@ -20,10 +20,21 @@ public enum Parallelism {
     public static let activeCores: Int = Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     /// `SCALEQUANT_THREADS` if it is set to a positive integer, otherwise ``activeCores``; read once.
-    public static let defaultThreads: Int = {
-        if let raw = getenv("SCALEQUANT_THREADS"), let n = Int(String(cString: raw)), n > 0 { return n }
-        return activeCores
-    }()
+    public static let defaultThreads: Int = environmentThreads ?? activeCores
+
+    /// The value of `SCALEQUANT_THREADS` when it is a positive integer.
+    static var environmentThreads: Int? {
+        guard let raw = getenv("SCALEQUANT_THREADS"), let n = Int(String(cString: raw)), n > 0 else { return nil }
+        return n
+    }
+
+    /// A one-line message when `SCALEQUANT_THREADS` is set but is not a positive integer (the library then uses
+    /// ``activeCores``; the CLI refuses to run with it), `nil` otherwise.
+    public static var environmentProblem: String? {
+        guard let raw = getenv("SCALEQUANT_THREADS"), environmentThreads == nil else { return nil }
+        return "SCALEQUANT_THREADS is '\(String(cString: raw))': it must be a positive integer (unset it to use "
+            + "all \(activeCores) cores)"
+    }
 
     /// The assigned count; 0 while none was assigned (then ``defaultThreads``).
     private static let assigned = Atomic<Int>(0)

@@ -78,12 +78,12 @@ public func sq_quantize_graph(_ specPath: UnsafePointer<CChar>?, _ outPath: Unsa
             }
             count = Int(nSamples)
             let x = try finiteDoubles(calib, cells, "calib")
-            let r = try GraphDataAwareQuantizer.quantize(graph, grids: grids.graph, calibration: x, count: count,
+            let r = try GraphDataAwareQuantizer.quantize(graph, grids: grids, calibration: x, count: count,
                                                          options: GraphDataAwareOptions(pathMetric: options))
             dataResult = r
             result = r.quantization
         } else {
-            result = try GraphQuantizer.quantize(graph, method: entry.method!, grids: grids.graph, options: options)
+            result = try GraphQuantizer.quantize(graph, method: entry.method!, grids: grids, options: options)
         }
         try result.save(spec: URL(fileURLWithPath: output), input: URL(fileURLWithPath: input), layout: layout,
                         method: methodName, format: formatName, biasFormat: biasName, dtype: .auto)
@@ -119,9 +119,4 @@ func formatArgument(_ p: UnsafePointer<CChar>?, _ label: String) throws -> Strin
         throw CABIError(SQStatus.invalidFormat, "\(label) is not valid UTF-8")
     }
     return s
-}
-
-extension NetworkGridSpec {
-    /// The same choices as a graph grid spec.
-    var graph: GraphGridSpec { GraphGridSpec(weights: weights, biases: biases) }
 }

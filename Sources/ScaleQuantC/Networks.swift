@@ -39,13 +39,13 @@ public func sq_quantize_mlp(_ nLayers: Int64, _ widths: UnsafePointer<Int64>?, _
                             "unknown method code \(method) (\(QuantizationMethodCatalog.codeList(dataAware: false)))")
         }
         let spec = try gridSpec(weightFormat, biasFormat)
-        let outputs = try NetworkOutputs(network, outWeights, outBiases, outStats)
+        let outputs = try NetworkOutputs(outWeights, outBiases, outStats)
         // exact on a network without exactly one hidden layer: let the quantizer refuse with the CLI's message.
-        let exactRefused = m == .exact && network.hiddenLayerCount != 1
+        let exactRefused = m == .exact && network.perceptronWidths?.count != 3
         if !exactRefused && (m == .exact || m == .leftToRight || m == .coordinateDescent) {
-            try checkRankOneLimits(network, spec)
+            try network.checkRankOneLimits(grids: spec)
         }
-        outputs.write(try NetworkQuantizer.quantize(network, method: m, grids: spec), original: network)
+        try outputs.write(try GraphQuantizer.quantize(network, method: m, grids: spec), original: network)
     }
 }
 
@@ -73,7 +73,7 @@ public func sq_quantize_mlp_data(_ nLayers: Int64, _ widths: UnsafePointer<Int64
     guarded(err, errLen) {
         let network = try readNetwork(nLayers, widths, weights, biases)
         let spec = try gridSpec(weightFormat, biasFormat)
-        let widest = network.widths.max() ?? 1
+        let widest = network.perceptronWidths?.max() ?? 1
         let (cells, overflow) = Int(clamping: nSamples).multipliedReportingOverflow(by: widest)
         guard nSamples >= 1, !overflow, cells <= Int(maxCalibrationValues) else {
             throw CABIError(SQStatus.invalidArgument,
@@ -82,26 +82,22 @@ public func sq_quantize_mlp_data(_ nLayers: Int64, _ widths: UnsafePointer<Int64
         }
         let count = Int(nSamples)
         let x = try finiteDoubles(calib, count * network.inputSize, "calib")
-        let outputs = try NetworkOutputs(network, outWeights, outBiases, outStats)
-        try checkRankOneLimits(network, spec)
-        try checkDataAwareCost(network, spec)
-        try checkActivations(network, x, count: count)
-        let result = try DataAwareQuantizer.quantize(network, grids: spec, calibration: x, count: count)
-        outputs.write(result, original: network)
+        let outputs = try NetworkOutputs(outWeights, outBiases, outStats)
+        try network.checkRankOneLimits(grids: spec)
+        try network.checkDataAwareCost(grids: spec)
+        try network.checkActivations(calibration: x, count: count)
+        let result = try GraphDataAwareQuantizer.quantize(network, grids: spec, calibration: x, count: count)
+        try outputs.write(result.quantization, original: network)
     }
 }
 
 /// Largest accepted n_samples × max(widths) of ``sq_quantize_mlp_data`` (2^27 doubles, 1 GiB per activation array).
 let maxCalibrationValues = Int64(1) << 27
-/// Largest number of rounding boundaries in one neuron's rescaling family for ``sq_quantize_mlp_data``.
-let maxDataAwareBoundaries = 1 << 24
-/// Largest magnitude (as a power of two) of calibration inputs and activations for ``sq_quantize_mlp_data``.
-let maxActivationExponent = 256
 
 /// Reads and validates the network of the `sq_quantize_mlp` layout: `n_layers`, `widths[n_layers + 1]`, the
 /// weights (row-major, concatenated) and the biases (concatenated; NULL = zeros).
 func readNetwork(_ nLayers: Int64, _ widths: UnsafePointer<Int64>?, _ weights: UnsafePointer<Double>?,
-                 _ biases: UnsafePointer<Double>?) throws -> ReLUNetwork {
+                 _ biases: UnsafePointer<Double>?) throws -> GraphNetwork {
     guard nLayers >= 1, nLayers <= maxNetworkLayers else {
         throw CABIError(SQStatus.invalidArgument, "n_layers must lie in 1…\(maxNetworkLayers) (got \(nLayers))")
     }
@@ -132,23 +128,23 @@ func readNetwork(_ nLayers: Int64, _ widths: UnsafePointer<Int64>?, _ weights: U
     }
     let w = try finiteDoubles(weights, weightTotal, "weights")
     let b = biases == nil ? [Double](repeating: 0, count: biasTotal) : try finiteDoubles(biases, biasTotal, "biases")
-    var layers: [DenseLayer] = []
+    var ws: [[Double]] = [], bs: [[Double]?] = []
     var wo = 0, bo = 0
     for l in 0..<count {
         let n = sizes[l + 1] * sizes[l]
-        layers.append(try DenseLayer(weight: Array(w[wo..<(wo + n)]), bias: Array(b[bo..<(bo + sizes[l + 1])]),
-                                     inputs: sizes[l], outputs: sizes[l + 1]))
+        ws.append(Array(w[wo..<(wo + n)]))
+        bs.append(Array(b[bo..<(bo + sizes[l + 1])]))
         wo += n
         bo += sizes[l + 1]
     }
-    return try ReLUNetwork(layers: layers)
+    return try GraphNetwork.perceptron(widths: sizes, weights: ws, biases: bs)
 }
 
 /// The grids of `weight_format` and `bias_format` (NULL: the weight format), as `scalequant quantize` reads them.
-func gridSpec(_ weightFormat: UnsafePointer<CChar>?, _ biasFormat: UnsafePointer<CChar>?) throws -> NetworkGridSpec {
+func gridSpec(_ weightFormat: UnsafePointer<CChar>?, _ biasFormat: UnsafePointer<CChar>?) throws -> GraphGridSpec {
     let weightChoice = try gridChoice(weightFormat, "weight_format")
     let biasChoice = biasFormat == nil ? nil : try gridChoice(biasFormat, "bias_format")
-    return NetworkGridSpec(weights: weightChoice, biases: biasChoice)
+    return GraphGridSpec(weights: weightChoice, biases: biasChoice)
 }
 
 /// The validated output buffers of a network function.
@@ -160,7 +156,7 @@ struct NetworkOutputs {
     /// The 5 statistics.
     let stats: UnsafeMutablePointer<Double>
 
-    init(_ network: ReLUNetwork, _ outWeights: UnsafeMutablePointer<Double>?, _ outBiases: UnsafeMutablePointer<Double>?,
+    init(_ outWeights: UnsafeMutablePointer<Double>?, _ outBiases: UnsafeMutablePointer<Double>?,
          _ outStats: UnsafeMutablePointer<Double>?) throws {
         guard let w = outWeights else { throw CABIError(SQStatus.invalidArgument, "out_weights is a null pointer") }
         guard let b = outBiases else { throw CABIError(SQStatus.invalidArgument, "out_biases is a null pointer") }
@@ -172,10 +168,10 @@ struct NetworkOutputs {
 
     /// Writes the quantized parameters and `[l2_path_metric, relative_l2_path_metric, l1_path_metric_bound,
     /// certified_output_bound (radius 1), sweeps]` (NaN for a bound the CLI prints as null).
-    func write(_ result: NetworkQuantizationResult, original network: ReLUNetwork) {
+    func write(_ result: GraphQuantizationResult, original network: GraphNetwork) throws {
         let q = result.network
         var wo = 0, bo = 0
-        for layer in q.layers {
+        for layer in q.nodes where layer.operation.isAffine {
             for v in layer.weight {
                 weights[wo] = v
                 wo += 1
@@ -185,58 +181,10 @@ struct NetworkOutputs {
                 bo += 1
             }
         }
-        stats.writeMetrics(PathMetrics(original: network, quantized: q))
+        stats.writeMetrics(try PathMetrics(original: network, quantized: q))
         stats[4] = Double(result.sweeps)
     }
 }
-
-/// Rounding boundaries a coordinate can cross in a data-aware neuron search on `grid`: every positive value of a
-/// finite grid (the search spans the whole rescaling family), two octaves of F_p for the idealized grid.
-func dataAwareBoundaries(_ grid: any NumberGrid) -> Double {
-    if let count = grid.positiveValueCount { return Double(count) + 1 }
-    if let f = grid as? FloatFormat { return Double(sign: .plus, exponent: f.precision, significand: 1) + 2 }
-    return .infinity
-}
-
-/// Refuses (status 4) networks whose data-aware search would list more than ``maxDataAwareBoundaries`` rounding
-/// boundaries for one hidden neuron (its non-zero incoming weights and bias; the search holds them all in memory).
-func checkDataAwareCost(_ network: ReLUNetwork, _ spec: NetworkGridSpec) throws {
-    let grids = try spec.resolve(for: network)
-    for l in 0..<(network.layers.count - 1) {
-        let layer = network.layers[l]
-        let perWeight = dataAwareBoundaries(grids.weights[l]), perBias = dataAwareBoundaries(grids.biases[l])
-        for j in 0..<layer.outputs {
-            let row = layer.incoming(j)
-            var total = 0.0
-            for (i, v) in row.enumerated() where v != 0 { total += i < layer.inputs ? perWeight : perBias }
-            if total > Double(maxDataAwareBoundaries) {
-                throw CABIError(SQStatus.unsupported,
-                                "data-aware quantization of layer \(l) neuron \(j) would list \(total) rounding "
-                                    + "boundaries (limit \(maxDataAwareBoundaries)): use a narrower format")
-            }
-        }
-    }
-}
-
-/// Refuses (status 4) calibration data on which the network's inputs or pre-activations exceed 2^``maxActivationExponent``
-/// in magnitude (the search's sums of squares must stay finite).
-func checkActivations(_ network: ReLUNetwork, _ calib: [Double], count: Int) throws {
-    let limit = Double(sign: .plus, exponent: maxActivationExponent, significand: 1)
-    if let i = calib.firstIndex(where: { Swift.abs($0) > limit }) {
-        throw CABIError(SQStatus.unsupported, "calib[\(i)] is \(calib[i]), beyond the supported magnitude 2^\(maxActivationExponent)")
-    }
-    var x = calib
-    for (l, layer) in network.layers.enumerated() {
-        let z = try ReLUNetwork(layers: [layer]).forward(x, batch: count)
-        if let i = z.firstIndex(where: { !$0.isFinite || Swift.abs($0) > limit }) {
-            throw CABIError(SQStatus.unsupported,
-                            "layer \(l) output \(i % layer.outputs) on calibration sample \(i / layer.outputs) is \(z[i]), "
-                                + "beyond the supported magnitude 2^\(maxActivationExponent)")
-        }
-        x = z.map { Swift.max($0, 0) }
-    }
-}
-
 
 /// The grid choice of a format name, as `scalequant quantize` reads `--format`: `intN` without `@STEP` is an integer
 /// grid with a per-layer step.
@@ -246,36 +194,4 @@ func gridChoice(_ name: UnsafePointer<CChar>?, _ label: String) throws -> GridCh
         throw CABIError(SQStatus.invalidFormat, "\(label) is not valid UTF-8")
     }
     return try GridChoice(format: s)
-}
-
-/// Refuses (status 4) networks the rank-one solver behind exact, l2r and cd cannot handle safely: per hidden
-/// neuron, its incoming parameters (row and bias) and outgoing column are checked with ``RankOneLimits/check``
-/// against the grids, in the network and in its normal form, and every non-zero magnitude of both must lie within
-/// 2^±``RankOneLimits/maxExponent``. O(P).
-func checkRankOneLimits(_ network: ReLUNetwork, _ spec: NetworkGridSpec) throws {
-    let normal = network.normalForm().network
-    let grids = try spec.resolve(for: normal)
-    for (net, which) in [(network, "the network"), (normal, "the network's normal form")] {
-        for (l, layer) in net.layers.enumerated() {
-            for v in layer.weight + layer.bias where v != 0 && Swift.abs(Int(Swift.abs(v).exponent)) > RankOneLimits.maxExponent {
-                throw CABIError(SQStatus.unsupported,
-                                "layer \(l) of \(which) has a parameter of magnitude 2^\(Int(Swift.abs(v).exponent)), "
-                                    + "beyond the rank-one solver's limit of 2^±\(RankOneLimits.maxExponent)")
-            }
-            guard l + 1 < net.layers.count else { continue }
-            let next = net.layers[l + 1]
-            do {
-                for i in 0..<layer.outputs {
-                    try RankOneLimits.check(layer.incoming(i), grid: grids.weights[l],
-                                            label: "layer \(l) neuron \(i) incoming parameters")
-                    try RankOneLimits.check(layer.incoming(i), grid: grids.biases[l],
-                                            label: "layer \(l) neuron \(i) incoming parameters")
-                    try RankOneLimits.check(next.column(i), grid: grids.weights[l + 1],
-                                            label: "layer \(l) neuron \(i) outgoing weights")
-                }
-            } catch SparseFactorError.tooExpensive(let message) {
-                throw CABIError(SQStatus.unsupported, "\(message) (in \(which))")
-            }
-        }
-    }
 }

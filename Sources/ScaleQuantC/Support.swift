@@ -82,12 +82,6 @@ func classify(_ error: Error) -> (Int32, String) {
         case .overlappingTerms, .tooExpensive, .notKroneckerSparse: return (SQStatus.unsupported, e.description)
         default: return (SQStatus.invalidArgument, e.description)
         }
-    case let e as NetworkError:
-        switch e {
-        case .notFinite: return (SQStatus.notFinite, e.description)
-        case .unsupported: return (SQStatus.unsupported, e.description)
-        case .shape, .naming: return (SQStatus.invalidArgument, e.description)
-        }
     case let e as GraphError:
         if case .unsupported = e { return (SQStatus.unsupported, e.description) }
         return (SQStatus.invalidArgument, e.description)

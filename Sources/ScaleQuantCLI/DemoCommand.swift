@@ -59,11 +59,13 @@ struct DemoCommand: ParsableCommand {
             data = EvaluationData(inputs: Array(data.inputs.prefix(k * net.inputSize)), count: k,
                                   labels: data.labels.map { Array($0.prefix(k)) })
         }
-        var options = CoordinateDescentOptions()
+        var options = GraphCoordinateDescentOptions()
         options.maxSweeps = config.maxSweeps
         do {
-            return try QuantizationReport.run(network: net, title: config.model, methods: config.methods,
-                                              formats: config.formats, data: data, options: options, progress: progress)
+            return try QuantizationReport.run(graph: net, title: config.model, methods: config.methods,
+                                              formats: config.formats, data: data, options: options) { done, total, label, _ in
+                progress(done, total, label)
+            }
         } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
     }
 

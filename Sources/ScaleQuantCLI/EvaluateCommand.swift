@@ -3,8 +3,8 @@ import ScaleQuant
 
 /// Loads evaluation data for `network`: inputs `[N, inputs]` and optional labels (`.npy`, integer dtype → class
 /// labels; float dtype → regression targets `[N, outputs]` or `[N]` for one output), with clear errors.
-func loadEvaluationData(inputs xPath: String, labels yPath: String?, network: ReLUNetwork) throws -> EvaluationData {
-    let x = try loadInputs(xPath, inputs: network.inputSize)
+func loadEvaluationData(inputs xPath: String, labels yPath: String?, network: GraphNetwork) throws -> EvaluationData {
+    let x = try loadGraphInputs(xPath, graph: network)
     var data = EvaluationData(inputs: x.values, count: x.batch)
     if let yPath {
         let y: NDArray
@@ -35,13 +35,13 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Evaluate a ReLU network on data: accuracy, regression error or an outputs summary.",
         discussion: """
-            --data X.npy has shape [N, inputs]. --labels Y.npy: integer labels [N] give accuracy = correct/N \
+            --data X.npy has shape [N, inputs] (graph specs: [N, C*H*W] or [N, C, H, W]; batch norm folded). --labels Y.npy: integer labels [N] give accuracy = correct/N \
             (argmax, ties to the first index); float targets [N, outputs] give eval_relative_error (mean over \
             samples of ||y - R(x)||_2 / ||y||_2). Without labels: the mean, min and max of the outputs.
             """
     )
 
-    @Argument(help: "The model file (.safetensors or .npz).")
+    @Argument(help: "The model file (.safetensors or .npz), or a graph spec (.json).")
     var model: String
 
     @Option(name: .long, help: "Inputs as .npy, shape [N, inputs].")
@@ -57,20 +57,33 @@ struct EvaluateCommand: ParsableCommand {
     var json = false
 
     func render() throws -> String {
-        let (net, _) = try loadNetwork(model, specPath: spec)
+        let net: GraphNetwork
+        if isGraphSpec(model) {
+            if spec != nil { throw CLIError("--spec names MLP layers; a graph spec (.json) describes itself") }
+            do { net = try loadGraph(model).network.foldingBatchNorm() } catch let e as CLIError { throw e } catch {
+                throw CLIError("\(error)")
+            }
+        } else {
+            net = try loadNetwork(model, specPath: spec).network
+        }
         let d = try loadEvaluationData(inputs: data, labels: labels, network: net)
-        var pairs: [(String, JSONValue)] = [("samples", .integer(d.count)),
-                                            ("widths", .array(net.widths.map { .integer($0) }))]
-        if d.labels != nil {
-            let c = Evaluation.correct(net, d)
+        var pairs: [(String, JSONValue)] = [("samples", .integer(d.count))]
+        if let widths = net.perceptronWidths {
+            pairs.append(("widths", .array(widths.map { .integer($0) })))
+        } else {
+            pairs.append(("input_shape", .array(net.inputShape.map { .integer($0) })))
+        }
+        let y: [Double]
+        do { y = try net.forward(d.inputs, batch: d.count) } catch { throw CLIError("\(error)") }
+        if let labels = d.labels {
+            let c = Evaluation.correct(outputs: y, width: net.outputSize, labels: labels)
             pairs.append(("correct", .integer(c)))
             pairs.append(("accuracy", .number(Double(c) / Double(d.count))))
         } else if let t = d.targets {
-            let e = Evaluation.relativeError(reference: t, net.forward(d.inputs, batch: d.count), width: net.outputSize)
+            let e = Evaluation.relativeError(reference: t, y, width: net.outputSize)
             pairs.append(("eval_relative_error", .number(e.meanRelative)))
             pairs.append(("eval_max_error", .number(e.maxAbsolute)))
         } else {
-            let y = net.forward(d.inputs, batch: d.count)
             pairs.append(("outputs", .integer(net.outputSize)))
             pairs.append(("output_mean", .number(y.reduce(0, +) / Double(max(y.count, 1)))))
             pairs.append(("output_min", .nullable(y.min())))

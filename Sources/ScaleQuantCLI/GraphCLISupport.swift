@@ -91,7 +91,7 @@ extension QuantizeCommand {
         }
         let methodName = methodList[0].lowercased(), formatName = formatList[0]
         let dataAware = QuantizationMethodCatalog.named(methodName)?.needsCalibration == true
-        guard let m = dataAware ? .coordinateDescent : NetworkQuantizationMethod(rawValue: methodName),
+        guard let m = dataAware ? .coordinateDescent : QuantizationMethod(rawValue: methodName),
               [.rtn, .cle, .coordinateDescent].contains(m) else {
             throw CLIError("method '\(methodName)' is not available for graph specs: use rtn, cle, cd (exact coordinate "
                            + "descent on the l2 path-metric) or data (output error on --calib inputs)")

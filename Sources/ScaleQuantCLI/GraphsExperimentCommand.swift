@@ -99,8 +99,8 @@ struct GraphsExperimentCommand: ParsableCommand {
     func render(progress: (String) -> Void = { _ in }) throws -> String {
         let names = QuantizeCommand.list(methods).map { $0.lowercased() }
         let dataAware = names.contains("data")
-        let ms = try names.filter { $0 != "data" }.map { name throws(CLIError) -> NetworkQuantizationMethod in
-            guard let m = NetworkQuantizationMethod(rawValue: name),
+        let ms = try names.filter { $0 != "data" }.map { name throws(CLIError) -> QuantizationMethod in
+            guard let m = QuantizationMethod(rawValue: name),
                   [.rtn, .cle, .coordinateDescent].contains(m) else {
                 throw CLIError("unknown or unsupported method '\(name)' for graphs (rtn, cle, cd, data)")
             }

@@ -1,13 +1,14 @@
 import ScaleQuant
 
-// Shared pieces of the network commands (pathnorm, compare, quantize, experiment networks): loading models with
-// CLI errors, the comparison metrics, and key/value rendering.
+// Shared pieces of the network commands (pathnorm, compare, quantize, experiment networks): loading perceptrons
+// with CLI errors, their comparison metrics, and key/value rendering.
 
-/// Loads a `.safetensors` or `.npz` model, with an optional layer-name spec file, turning errors into CLIError.
-func loadNetwork(_ path: String, specPath: String? = nil) throws -> (network: ReLUNetwork, layout: NetworkLayout) {
+/// Loads a perceptron from a `.safetensors` or `.npz` file, with an optional layer-name spec file, turning errors
+/// into CLIError.
+func loadNetwork(_ path: String, specPath: String? = nil) throws -> (network: GraphNetwork, layout: NetworkLayout) {
     do {
         let spec = try specPath.map(NetworkNameSpec.read)
-        return try NetworkIO.load(path, spec: spec)
+        return try GraphNetwork.load(tensorFile: path, spec: spec)
     } catch let e as CLIError {
         throw e
     } catch {
@@ -15,30 +16,13 @@ func loadNetwork(_ path: String, specPath: String? = nil) throws -> (network: Re
     }
 }
 
-/// The comparison metrics of `compare` and `quantize`, in output order.
-func comparisonMetrics(reference a: ReLUNetwork, other b: ReLUNetwork, radius: Double,
+/// The comparison metrics of `compare` and `quantize` for two perceptrons of the same widths, in output order.
+func comparisonMetrics(reference a: GraphNetwork, other b: GraphNetwork, radius: Double,
                        data: (values: [Double], batch: Int)?) throws -> [(String, JSONValue)] {
-    guard a.widths == b.widths else {
-        throw CLIError("the models have different architectures: \(a.widths) vs \(b.widths)")
+    guard a.perceptronWidths == b.perceptronWidths else {
+        throw CLIError("the models have different architectures: \(a.perceptronWidths ?? []) vs \(b.perceptronWidths ?? [])")
     }
-    var out = PathMetrics(original: a, quantized: b, radius: radius).pairs
-    if let data {
-        let e = OutputError.measure(a, b, data.values, batch: data.batch)
-        out.append(("samples", .integer(data.batch)))
-        out.append(("output_relative_error", .number(e.meanRelative)))
-        out.append(("output_max_error", .number(e.maxAbsolute)))
-    }
-    return out
-}
-
-/// Output errors of two networks on a batch.
-enum OutputError {
-    /// Mean over samples of ‖Δ‖₂/‖R_a(x)‖₂ (samples with a zero reference output are skipped) and the max over
-    /// samples of ‖Δ‖_∞.
-    static func measure(_ a: ReLUNetwork, _ b: ReLUNetwork, _ x: [Double], batch: Int)
-        -> (meanRelative: Double, maxAbsolute: Double) {
-        Evaluation.relativeError(reference: a.forward(x, batch: batch), b.forward(x, batch: batch), width: a.outputSize)
-    }
+    return try graphComparisonMetrics(reference: a, other: b, radius: radius, data: data)
 }
 
 /// Reads an input batch from a `.npy` file: shape `[N, inputs]` or `[inputs]`.

@@ -44,12 +44,12 @@ struct NetworksExperimentCommand: ParsableCommand {
 
     @OptionGroup var runOptions: ExperimentRunOptions
 
-    func models() throws -> [NetworkExperiment.Model] {
-        var out: [NetworkExperiment.Model] = []
+    func models() throws -> [GraphExperiment.Model] {
+        var out: [GraphExperiment.Model] = []
         for (k, arch) in architectures.split(separator: ",").enumerated() {
             let widths = arch.split(separator: "-").compactMap { Int($0) }
             guard widths.count >= 2, widths.allSatisfy({ $0 > 0 }) else { throw CLIError("bad architecture '\(arch)'") }
-            out.append(.random(widths: widths, seed: runOptions.seed &+ UInt64(k), samples: samples))
+            out.append(NetworkExperiment.randomModel(widths: widths, seed: runOptions.seed &+ UInt64(k), samples: samples))
         }
         if digits {
             let resources = DemoCommand.resourcesDirectory()
@@ -81,15 +81,15 @@ struct NetworksExperimentCommand: ParsableCommand {
     }
 
     func render(progress: (String) -> Void = { _ in }) throws -> String {
-        let ms = try methods.split(separator: ",").map { name throws(CLIError) -> NetworkQuantizationMethod in
-            guard let m = NetworkQuantizationMethod(rawValue: String(name)) else { throw CLIError("unknown method '\(name)'") }
+        let ms = try methods.split(separator: ",").map { name throws(CLIError) -> QuantizationMethod in
+            guard let m = QuantizationMethod(rawValue: String(name)) else { throw CLIError("unknown method '\(name)'") }
             return m
         }
         let fs = formats.split(separator: ",").map(String.init)
         for f in fs { _ = try parseGridOrInteger(f) }
         let rows: [NetworkExperiment.Row]
         do {
-            rows = try NetworkExperiment.run(models: try models(), formats: fs, methods: ms, seed: runOptions.seed,
+            rows = try GraphExperiment.run(models: try models(), formats: fs, methods: ms, seed: runOptions.seed,
                                              maxSweeps: runOptions.maxSweeps) { progress(NetworkExperiment.csv([$0]).split(separator: "\n")[1] + "") }
         } catch let e as CLIError { throw e } catch { throw CLIError("\(error)") }
         return try runOptions.deliver(rows)

@@ -38,8 +38,10 @@ struct PathnormCommand: ParsableCommand {
                                     ("parameters", .integer(graph.parameterCount))], json: json)
         }
         let (net, _) = try loadNetwork(model, specPath: spec)
-        let pairs: [(String, JSONValue)] = [("path_norm", .number(PathLifting.pathNorm(net, q: q))), ("q", .number(q)),
-                                            ("widths", .array(net.widths.map { .integer($0) }))]
+        let norm: Double
+        do { norm = try GraphPathLifting.pathNorm(net, q: q) } catch { throw CLIError("\(error)") }
+        let pairs: [(String, JSONValue)] = [("path_norm", .number(norm)), ("q", .number(q)),
+                                            ("widths", .array((net.perceptronWidths ?? []).map { .integer($0) }))]
         return renderKeyValues(pairs, json: json)
     }
 

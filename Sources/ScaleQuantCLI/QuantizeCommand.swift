@@ -123,24 +123,21 @@ struct QuantizeCommand: ParsableCommand {
         if methodList.contains(where: { QuantizationMethodCatalog.named($0)?.needsCalibration == true }) && calibration == nil {
             throw CLIError("method data needs calibration inputs: add --calib X.npy (shape [N, \(net.inputSize)])")
         }
-        var options = CoordinateDescentOptions()
+        var options = GraphCoordinateDescentOptions()
         options.maxSweeps = max(1, maxSweeps)
         let multi = methodList.count * formatList.count > 1
         var entries: [ReportEntry] = []
         var files: [String] = []
         let total = methodList.count * formatList.count
         for f in formatList {
-            let grids: NetworkGridSpec
-            do {
-                grids = NetworkGridSpec(weights: try Self.choice(f), biases: try biasFormat.map(Self.choice))
-            }
+            let grids = GraphGridSpec(weights: try Self.choice(f), biases: try biasFormat.map(Self.choice))
             for mName in methodList.map({ $0.lowercased() }) {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let result: NetworkQuantizationResult
+                let result: GraphQuantizationResult
                 do {
                     result = try QuantizationReport.quantize(net, method: mName, grids: grids, calibration: calibration,
                                                              options: options)
-                } catch NetworkError.unsupported(let message) {
+                } catch GraphError.unsupported(let message) {
                     throw CLIError(message)
                 } catch {
                     throw CLIError("\(error)")
@@ -149,19 +146,25 @@ struct QuantizeCommand: ParsableCommand {
                 let path = multi ? try multiPath(method: mName, format: f) : output
                 try save(result, method: mName, format: f, layout: layout, to: path)
                 files.append(path)
-                entries.append(ReportEntry(method: mName, format: f, original: net, quantized: result.network,
-                                           data: evalData, seconds: seconds, scalings: result.scalings.factors,
-                                           sweeps: result.sweeps))
+                do {
+                    entries.append(try ReportEntry(method: mName, format: f, original: net, quantized: result.network,
+                                                   data: evalData, seconds: seconds, scalings: result.scalings,
+                                                   sweeps: result.sweeps))
+                } catch { throw CLIError("\(error)") }
                 progress(entries.count, total, "\(mName) \(f)")
             }
         }
-        let summary = QuantizationReport(title: model, widths: net.widths,
-                                         floatAccuracy: evalData.flatMap { Evaluation.accuracy(net, $0) },
-                                         floatEvalRelativeError: evalData?.targets.map {
-                                             Evaluation.relativeError(reference: $0, net.forward(evalData!.inputs, batch: evalData!.count),
+        let summary: QuantizationReport
+        do {
+            summary = QuantizationReport(title: model, widths: net.perceptronWidths ?? [],
+                                         floatAccuracy: try evalData.flatMap { try Evaluation.accuracy(net, $0) },
+                                         floatEvalRelativeError: try evalData?.targets.map {
+                                             Evaluation.relativeError(reference: $0,
+                                                                      try net.forward(evalData!.inputs, batch: evalData!.count),
                                                                       width: net.outputSize).meanRelative
                                          },
                                          samples: evalData?.count ?? 0, entries: entries)
+        } catch { throw CLIError("\(error)") }
         if let report { try writeReportFiles(summary, directory: report) }
         if multi {
             let jsonText = summary.json(files: files)
@@ -211,7 +214,7 @@ struct QuantizeCommand: ParsableCommand {
 
     /// Saves one result with metadata; FP8 codes only for `--dtype auto` without `--eval` (so files that are
     /// evaluated open in numpy-based tooling).
-    func save(_ result: NetworkQuantizationResult, method: String, format: String, layout: NetworkLayout,
+    func save(_ result: GraphQuantizationResult, method: String, format: String, layout: NetworkLayout,
               to path: String) throws {
         var layout = layout
         var preferred: DType? = nil
@@ -226,7 +229,7 @@ struct QuantizeCommand: ParsableCommand {
             }
         default: break
         }
-        let scalingsText = JSONValue.array(result.scalings.factors.map { .array($0.map { .number($0) }) }).rendered()
+        let scalingsText = JSONValue.array(result.scalings.map { .array($0.map { .number($0) }) }).rendered()
         var metadata = layout.metadata
         metadata["format"] = format
         metadata["bias_format"] = biasFormat ?? format
@@ -234,8 +237,8 @@ struct QuantizeCommand: ParsableCommand {
         metadata["scalings"] = scalingsText
         metadata["l2_path_metric"] = formatNumber(result.l2PathMetric)
         do {
-            try NetworkIO.save(result.network, to: path, layout: layout, metadata: metadata, preferred: preferred,
-                               refusingToOverwrite: [model])
+            try result.network.save(tensorFile: path, layout: layout, metadata: metadata, preferred: preferred,
+                                    refusingToOverwrite: [model])
         } catch {
             throw CLIError("\(error)")
         }

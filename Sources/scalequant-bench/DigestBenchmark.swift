@@ -92,22 +92,22 @@ enum DigestBenchmark {
             total.add(Double(bitPattern: hw.h)); total.add(Double(bitPattern: hq.h)); total.add(Double(bitPattern: hk.h))
         }
         // Networks: l2r and cd on small MLPs.
-        let specs: [(String, NetworkGridSpec)] = [
-            ("e4m3", .uniform(weight: try! FormatCatalog.grid(named: "e4m3"), bias: nil)),
-            ("e3m2", .uniform(weight: try! FormatCatalog.grid(named: "e3m2"), bias: nil)),
-            ("e2m1", .uniform(weight: try! FormatCatalog.grid(named: "e2m1"), bias: nil)),
-            ("int4", .integerPerLayer(bits: 4, biasBits: 8)),
-            ("e4m3/e5m2", .uniform(weight: try! FormatCatalog.grid(named: "e4m3"), bias: try! FormatCatalog.grid(named: "e5m2"))),
+        let specs: [(String, GraphGridSpec)] = [
+            ("e4m3", try! GraphGridSpec(format: "e4m3")), ("e3m2", try! GraphGridSpec(format: "e3m2")),
+            ("e2m1", try! GraphGridSpec(format: "e2m1")),
+            ("int4", GraphGridSpec(weights: .integerPerLayer(bits: 4), biases: .integerPerLayer(bits: 8))),
+            ("e4m3/e5m2", try! GraphGridSpec(format: "e4m3", biasFormat: "e5m2")),
         ]
         for (si, (label, spec)) in specs.enumerated() {
             for widths in [[20, 40, 30, 10], [64, 96, 48, 10]] {
-                let net = ReLUNetwork.random(widths: widths, seed: 77 + UInt64(si)).randomlyRescaled(choices: [1, 128, 4096], seed: 5).network
-                var options = CoordinateDescentOptions()
+                let net = try! GraphNetwork.randomPerceptron(widths: widths, seed: 77 + UInt64(si))
+                    .randomlyRescaled(choices: [1, 128, 4096], seed: 5).network
+                var options = GraphCoordinateDescentOptions()
                 options.maxSweeps = 4
-                for method in [NetworkQuantizationMethod.leftToRight, .coordinateDescent] {
+                for method in [QuantizationMethod.leftToRight, .coordinateDescent] {
                     var h = Hash()
-                    if let r = try? NetworkQuantizer.quantize(net, method: method, grids: spec, options: options) {
-                        for layer in r.network.layers { h.add(layer.weight); h.add(layer.bias) }
+                    if let r = try? GraphQuantizer.quantize(net, method: method, grids: spec, options: options) {
+                        for node in r.network.nodes where node.operation.isAffine { h.add(node.weight); h.add(node.bias) }
                         h.add(r.history)
                     } else { h.add(-1) }
                     let tag = "net \(widths.map(String.init).joined(separator: "-")) \(label) \(method.rawValue)"

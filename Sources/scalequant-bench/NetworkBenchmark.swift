@@ -19,25 +19,25 @@ enum NetworkBenchmark {
     )
 
     static func run(format: String, widths: [Int], sweeps: Int) {
-        let net = ReLUNetwork.random(widths: widths, seed: 1)
+        let net = GraphNetwork.randomPerceptron(widths: widths, seed: 1)
         let grid = try! FormatCatalog.grid(named: format)
         print("network: \(widths.map(String.init).joined(separator: "-")), \(net.parameterCount) parameters, "
               + "format \(format); one run each; cd capped at \(sweeps) sweeps; relative = ||Phi - Phi_hat||_2 / ||Phi||_2")
-        var options = CoordinateDescentOptions()
+        var options = GraphCoordinateDescentOptions()
         options.maxSweeps = sweeps
         var table = RowPrinter(["method", "seconds", "relative l2 path-metric", "sweeps", "hash"])
         var solver = RowPrinter(["method", "solves", "solver CPU s", "CPU ms/solve", "binades/solve",
                                  "pruned/solve", "pieces/solve", "y entries/solve", "F_p hits/tried"])
-        for method in [NetworkQuantizationMethod.rtn, .cle, .leftToRight, .coordinateDescent] {
-            var result: NetworkQuantizationResult?
+        for method in [QuantizationMethod.rtn, .cle, .leftToRight, .coordinateDescent] {
+            var result: GraphQuantizationResult?
             RankOneStatistics.reset()
             let t = Timing.seconds {
-                result = try! NetworkQuantizer.quantize(net, method: method, grids: .uniform(weight: grid, bias: nil),
-                                                 options: options)
+                result = try! GraphQuantizer.quantize(net, method: method, grids: GraphGridSpec(weights: .fixed(grid)),
+                                                      options: options)
             }
             let r = result!
             var h = DigestBenchmark.Hash()
-            for layer in r.network.layers { h.add(layer.weight); h.add(layer.bias) }
+            for node in r.network.nodes where node.operation.isAffine { h.add(node.weight); h.add(node.bias) }
             table.add([method.rawValue, fixed(t, 3), sci(r.relativeL2PathMetric), "\(r.sweeps)", h.text])
             let st = RankOneStatistics.snapshot()
             if st.solves > 0 {
@@ -48,7 +48,8 @@ enum NetworkBenchmark {
                             "\(st.shortcutHits)/\(st.shortcutTried)"])
             }
         }
-        let timePath = Timing.seconds { _ = PathLifting.l2PathMetric(net, net.mapped { grid.round($0) }) }
+        let rounded = try! GraphQuantizer.quantize(net, method: .rtn, grids: GraphGridSpec(weights: .fixed(grid))).network
+        let timePath = Timing.seconds { _ = try! GraphPathLifting.l2PathMetric(net, rounded) }
         table.print()
         print("")
         print("rank-one solver (RankOneStatistics: thread CPU time summed over threads; cd includes its l2r start;")

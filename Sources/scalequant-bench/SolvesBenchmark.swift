@@ -25,33 +25,17 @@ enum SolvesBenchmark {
     }
 
     /// The subproblems of `perLayer` evenly spaced neurons of each hidden layer, for the network `net` and its
-    /// quantization `q` (weights from ``NetworkQuantizer/subproblemWeights(_:_:)``, as `cd` builds them).
-    static func problems(_ net: ReLUNetwork, _ q: ReLUNetwork, perLayer: Int) -> [(layer: Int, problem: Problem)] {
-        let (F, N, G, M) = NetworkQuantizer.subproblemWeights(net, q)
-        var out: [(layer: Int, problem: Problem)] = []
-        for l in 0..<(net.layers.count - 1) {
-            let layer = net.layers[l], next = net.layers[l + 1], n = layer.inputs
-            let stride = max(1, layer.outputs / perLayer)
-            for i in Swift.stride(from: 0, to: layer.outputs, by: stride) {
-                var b = layer.incoming(i)
-                for k in 0..<n { b[k] *= F[l][k] }
-                let d = N[l] + [1]
-                var a = next.column(i)
-                for o in 0..<a.count { a[o] *= G[l + 1][o] }
-                let c = M[l + 1]
-                let xi = (0..<a.count).filter { c[$0] > 0 }, yi = (0..<b.count).filter { d[$0] > 0 }
-                guard !xi.isEmpty, !yi.isEmpty else { continue }
-                out.append((l, Problem(a: xi.map { a[$0] }, c: xi.map { c[$0] }, b: yi.map { b[$0] },
-                                       d: yi.map { d[$0] })))
-            }
+    /// quantization `q`, as `cd` builds them (``GraphQuantizer/perceptronSubproblems(_:_:perLayer:)``).
+    static func problems(_ net: GraphNetwork, _ q: GraphNetwork, perLayer: Int) -> [(layer: Int, problem: Problem)] {
+        GraphQuantizer.perceptronSubproblems(net, q, perLayer: perLayer)!.map {
+            ($0.layer, Problem(a: $0.a, c: $0.c, b: $0.b, d: $0.d))
         }
-        return out
     }
 
     static func run(format: String, widths: [Int], perLayer: Int) {
-        let net = ReLUNetwork.random(widths: widths, seed: 1)
+        let net = GraphNetwork.randomPerceptron(widths: widths, seed: 1)
         let grid = try! FormatCatalog.grid(named: format)
-        let q = try! NetworkQuantizer.quantize(net, method: .rtn, grids: .uniform(weight: grid, bias: nil)).network
+        let q = try! GraphQuantizer.quantize(net, method: .rtn, grids: GraphGridSpec(weights: .fixed(grid))).network
         let all = problems(net, q, perLayer: perLayer)
         print("solves: \(widths.map(String.init).joined(separator: "-")) at \(format), cd's subproblems against RTN, "
               + "\(perLayer) neurons per hidden layer; one thread; CPU time per solve")

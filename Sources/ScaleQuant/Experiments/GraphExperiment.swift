@@ -1,4 +1,4 @@
-/// The graphs experiment (issue #7; docs/Theory.md §4, "Measures to report"): every method on every format for
+/// The networks experiment (docs/Theory.md §4, "Measures to report"): every method on every format for perceptrons,
 /// convolutional and residual networks, on each model and on a randomly rescaled copy of it, so that rescaling
 /// immunity shows side by side. The rows and the CSV are those of ``NetworkExperiment``.
 public enum GraphExperiment {
@@ -29,12 +29,13 @@ public enum GraphExperiment {
 
     /// Runs every (model, format, method) on the folded model and on its copy rescaled by factors drawn from
     /// `rescaleChoices` (seed `seed`). Errors are measured against the folded, unrescaled model, whose function the
-    /// rescaled copy shares. Methods other than rtn, cle and cd are refused by the quantizer. With `dataAware`,
+    /// rescaled copy shares. Methods that do not apply to a model are skipped: `exact` needs a perceptron with one
+    /// hidden layer, `l2r` a perceptron. With `dataAware`,
     /// each model that has calibration inputs also gets rows for ``GraphDataAwareQuantizer`` (method `data`; its cd
     /// start uses `maxSweeps`).
     ///
     /// - Throws: ``GraphError`` or ``FormatError`` from loading, folding or quantizing.
-    public static func run(models: [Model], formats: [String], methods: [NetworkQuantizationMethod],
+    public static func run(models: [Model], formats: [String], methods: [QuantizationMethod],
                            dataAware: Bool = false, rescaleChoices: [Double] = [1, 128, 4096], seed: UInt64 = 1,
                            maxSweeps: Int = 10,
                            progress: (NetworkExperiment.Row) -> Void = { _ in }) throws -> [NetworkExperiment.Row] {
@@ -54,7 +55,15 @@ public enum GraphExperiment {
             for format in formats {
                 let spec = try GraphGridSpec(format: format)
                 let data = dataAware ? model.calibration.map { ($0, model.calibrationSamples) } : nil
-                let runs = methods.map { ($0, false) } + (data == nil ? [] : [(.coordinateDescent, true)])
+                let widths = reference.perceptronWidths
+                let applicable = methods.filter {
+                    switch $0 {
+                    case .exact: return widths?.count == 3
+                    case .leftToRight: return widths != nil
+                    default: return true
+                    }
+                }
+                let runs = applicable.map { ($0, false) } + (data == nil ? [] : [(.coordinateDescent, true)])
                 for (method, isData) in runs {
                     for (isRescaled, net) in [(false, reference), (true, rescaled)] {
                         var result: GraphQuantizationResult!

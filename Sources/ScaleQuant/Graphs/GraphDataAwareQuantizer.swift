@@ -36,7 +36,7 @@ public struct GraphDataAwareOptions: Sendable {
 /// The result of ``GraphDataAwareQuantizer/quantize(_:grids:calibration:count:options:)``.
 public struct GraphDataAwareResult: Sendable {
     /// The quantized graph, its grids and its ℓ² path-metric to the (folded) input. Its `method` is
-    /// ``NetworkQuantizationMethod/coordinateDescent`` (coordinate descent, here on the calibration error), its
+    /// ``QuantizationMethod/coordinateDescent`` (coordinate descent, here on the calibration error), its
     /// `sweeps` the data-aware sweeps and its `history` empty.
     public var quantization: GraphQuantizationResult
     /// The start that had the smallest calibration error: `cd`, `rtn` (of the normal form), `rtn-max` (of the
@@ -49,9 +49,14 @@ public struct GraphDataAwareResult: Sendable {
     public var evaluations: Int
 }
 
-/// Data-aware quantization of convolutional and residual ReLU networks (docs/Theory.md §4, "Data-aware variants",
-/// extended from ``DataAwareQuantizer`` to graphs): coordinate descent over channel groups on the squared output
-/// error on calibration inputs, Σ_x ‖R_θ̂(x) − R_θ(x)‖².
+/// Data-aware quantization of ReLU networks (docs/Theory.md §4, "Data-aware variants"): coordinate descent over
+/// channel groups on the squared output error on calibration inputs, Σ_x ‖R_θ̂(x) − R_θ(x)‖².
+///
+/// A multilayer perceptron goes to the dense-chain solver (``DenseChainDataAware``: layer by layer, an exact search
+/// over each hidden neuron's whole rescaling family with the outgoing column refitted by least squares, started from
+/// cd or RTN); there `options.pathMetric` alone applies (its `maxSweeps` also bounds the sweeps of each layer), the
+/// result's `calibrationErrors` holds the start's and the result's errors, and `evaluations` is 0. The rest of
+/// this description is the graph solver.
 ///
 /// One step takes a channel group (a hidden channel, or channels tied across a residual join) and its rescaling
 /// family: ŷ(λ) = Q(λ·y) for its incoming parameters (the incoming kernel slices and biases) and x̂(λ) = Q(x/λ) for
@@ -96,6 +101,16 @@ public enum GraphDataAwareQuantizer {
             throw GraphError.invalidArgument("calibration value \(i) (sample \(i / graph.inputSize)) is NaN or infinite")
         }
         let folded = try graph.foldingBatchNorm()
+        if let chain = DenseChain(folded) {
+            let (r, start, errors) = try DenseChainDataAware.quantize(chain, grids: grids, calibration: calibration, count: count,
+                                                              options: options.pathMetric)
+            let q = try GraphQuantizer.result(method: .coordinateDescent, original: folded,
+                                              quantized: folded.replacingDenseLayers(r.network),
+                                              foldedBatchNorm: graph.hasBatchNorm,
+                                              grids: GraphNodeGrids(folded, perLayer: r.grids), sweeps: r.sweeps,
+                                              history: [], scalings: r.scalings.factors)
+            return GraphDataAwareResult(quantization: q, start: start, calibrationErrors: errors, evaluations: 0)
+        }
         let bytes = 3 * 8 * Double(count) * Double((0..<folded.valueCount).reduce(0) { $0 + folded.valueSize($1) })
         guard bytes <= options.maxMemoryBytes else {
             let gib = (bytes / 1_073_741_824 * 10).rounded(.up) / 10

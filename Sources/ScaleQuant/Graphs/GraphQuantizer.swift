@@ -24,6 +24,18 @@ public struct GraphNodeGrids: Sendable {
     /// The bias grid of affine node n (precondition: it has one).
     func bias(_ n: Int) -> any NumberGrid { biases[n]! }
 
+    /// The grids of a perceptron's linear nodes, in order, from per-layer arrays (`nil` for the relu nodes).
+    init(_ graph: GraphNetwork, perLayer grids: LayerGrids) {
+        var w: [(any NumberGrid)?] = [], b: [(any NumberGrid)?] = []
+        var l = 0
+        for node in graph.nodes {
+            if node.operation.isAffine { w.append(grids.weights[l]); b.append(grids.biases[l]); l += 1 } else {
+                w.append(nil); b.append(nil)
+            }
+        }
+        self.init(weights: w, biases: b)
+    }
+
     /// Whether both have the same grid for every node.
     func same(as other: GraphNodeGrids) -> Bool {
         func eq(_ a: (any NumberGrid)?, _ b: (any NumberGrid)?) -> Bool {
@@ -122,9 +134,12 @@ public struct GraphCoordinateDescentOptions: Sendable {
     public var tiedRefinementRounds: Int = 4
     /// Options of the per-channel solver (its thread count is forced to 1: channels run in parallel).
     public var channel = ChannelProblem.Options(threads: 1)
-    /// Called after every step (a channel, a tied group, or a node's remaining parameters) with the current
-    /// quantized graph (a test hook; slow).
+    /// Called after every step (a channel, a tied group, or a node's remaining parameters; on a perceptron, a
+    /// hidden neuron) with the current quantized graph (a test hook; slow).
     public var afterStep: (@Sendable (GraphNetwork) -> Void)? = nil
+    /// Called before each descent with ‖Φ(θ) − Φ(start)‖² of its start (cd may descend from several grid choices;
+    /// a test hook).
+    public var beforeDescent: (@Sendable (Double) -> Void)? = nil
     /// Default options.
     public init() {}
 }
@@ -132,7 +147,7 @@ public struct GraphCoordinateDescentOptions: Sendable {
 /// A quantized graph and its distance to the original.
 public struct GraphQuantizationResult: Sendable {
     /// The method that produced it.
-    public var method: NetworkQuantizationMethod
+    public var method: QuantizationMethod
     /// The quantized graph, batch normalization folded (every conv2d/linear weight on its node's weight grid,
     /// every bias on its bias grid). It computes (approximately) the input's function; its channels are scaled as
     /// the method chose (a member of the input's rescaling orbit, rounded).
@@ -149,6 +164,11 @@ public struct GraphQuantizationResult: Sendable {
     public var sweeps: Int
     /// ‖Φ(θ) − Φ(θ̂)‖₂ after each coordinate-descent sweep (the first entry is the chosen start).
     public var history: [Double]
+    /// For a perceptron, per hidden layer and neuron, the factor its incoming parameters were scaled by before
+    /// rounding, relative to the input (CLE: the equalization factors; the other methods: the least-squares fit of
+    /// the quantized incoming parameters to the correspondingly rescaled original ones; RTN: 1). Empty for other
+    /// graphs.
+    public var scalings: [[Double]] = []
 }
 
 /// Quantizers for convolutional and residual ReLU networks (``GraphNetwork``): round-to-nearest, cross-layer
@@ -166,45 +186,66 @@ public enum GraphQuantizer {
     /// - `cle`: ``crossLayerEqualized(_:)`` to its fixed point, then RTN (steps from the equalized graph).
     /// - `cd`: exact coordinate descent on the ℓ² path-metric from the best of several rescaling-independent starts
     ///   (see `bestCoordinateDescent`); the result does not depend on how the input's channels are scaled.
-    /// - `exact`, `l2r`: not available for graphs (``GraphError/unsupported(_:)``, suggesting `cd`).
+    /// - `exact` (one hidden layer: the global minimum of the ℓ² path-metric) and `l2r` (left to right): for
+    ///   multilayer perceptrons; other graphs get ``GraphError/unsupported(_:)``, suggesting `cd`.
+    ///
+    /// A multilayer perceptron (a linear/relu chain, ``perceptronWidths``) goes to the dense-chain solvers
+    /// (``DenseChain``): every method there works a hidden neuron at a time with the exact weighted rank-one step
+    /// and the blocked dense kernel; other graphs work a channel group at a time (``ChannelProblem``).
     ///
     /// - Complexity: RTN O(P) for P parameters; CLE O(P) per equalization sweep; cd per sweep one channel problem
     ///   per hidden channel (O(E log E) in its breakpoints E) plus O(edges) path passes per node, plus
     ///   O(breakpoints × edges) for each channel group tied across a residual join.
     /// - Throws: ``GraphError/unsupported(_:)`` for `exact`/`l2r` or batch norms that cannot be folded;
     ///   ``FormatError`` for invalid grids.
-    public static func quantize(_ graph: GraphNetwork, method: NetworkQuantizationMethod, grids: GraphGridSpec,
+    public static func quantize(_ graph: GraphNetwork, method: QuantizationMethod, grids: GraphGridSpec,
                                 options: GraphCoordinateDescentOptions = .init()) throws -> GraphQuantizationResult {
         let folded = try graph.foldingBatchNorm()
         var quantized: GraphNetwork
         var used: GraphNodeGrids
         var history: [Double] = []
         var sweeps = 0
-        switch method {
-        case .rtn:
-            used = try grids.resolve(for: folded)
-            quantized = roundToNearest(folded, used)
-        case .cle:
-            let eq = try crossLayerEqualized(folded)
-            used = try grids.resolve(for: eq)
-            quantized = roundToNearest(eq, used)
-        case .exact, .leftToRight:
-            throw GraphError.unsupported("method '\(method.rawValue)' is implemented for multilayer perceptrons only; "
-                                         + "for convolutional or residual graphs use 'cd' (exact coordinate descent "
-                                         + "on the l2 path-metric), 'cle' or 'rtn'")
-        case .coordinateDescent:
-            let cd = try bestCoordinateDescent(folded, grids: grids, options: options)
-            quantized = cd.network
-            used = cd.grids
-            history = cd.history
-            sweeps = cd.sweeps
+        var scalings: [[Double]] = []
+        if let chain = DenseChain(folded) {
+            let r = try DenseChainQuantizer.quantize(chain, method: method, grids: grids, options: options)
+            quantized = folded.replacingDenseLayers(r.network)
+            used = GraphNodeGrids(folded, perLayer: r.grids)
+            (history, sweeps, scalings) = (r.history, r.sweeps, r.scalings.factors)
+        } else {
+            switch method {
+            case .rtn:
+                used = try grids.resolve(for: folded)
+                quantized = roundToNearest(folded, used)
+            case .cle:
+                let eq = try crossLayerEqualized(folded)
+                used = try grids.resolve(for: eq)
+                quantized = roundToNearest(eq, used)
+            case .exact, .leftToRight:
+                throw GraphError.unsupported("method '\(method.rawValue)' needs a multilayer perceptron (a chain of "
+                                             + "linear and relu nodes); for convolutional or residual graphs use 'cd' "
+                                             + "(exact coordinate descent on the l2 path-metric), 'cle' or 'rtn'")
+            case .coordinateDescent:
+                let cd = try bestCoordinateDescent(folded, grids: grids, options: options)
+                quantized = cd.network
+                used = cd.grids
+                history = cd.history
+                sweeps = cd.sweeps
+            }
         }
+        return try result(method: method, original: folded, quantized: quantized, foldedBatchNorm: graph.hasBatchNorm,
+                          grids: used, sweeps: sweeps, history: history, scalings: scalings)
+    }
+
+    /// A result with its ℓ² path-metric against `original` (batch-norm free) computed. O(E).
+    static func result(method: QuantizationMethod, original folded: GraphNetwork, quantized: GraphNetwork,
+                       foldedBatchNorm: Bool, grids used: GraphNodeGrids, sweeps: Int, history: [Double],
+                       scalings: [[Double]]) throws -> GraphQuantizationResult {
         let metric = try GraphPathLifting.l2PathMetric(folded, quantized)
         let norm = try GraphPathLifting.pathNorm(folded, q: 2)
-        return GraphQuantizationResult(method: method, network: quantized, foldedBatchNorm: graph.hasBatchNorm,
+        return GraphQuantizationResult(method: method, network: quantized, foldedBatchNorm: foldedBatchNorm,
                                        grids: used, l2PathMetric: metric,
                                        relativeL2PathMetric: norm > 0 ? metric / norm : 0, sweeps: sweeps,
-                                       history: history)
+                                       history: history, scalings: scalings)
     }
 
     /// Every conv2d/linear weight of node n rounded to `grids.weights[n]`, every bias to `grids.biases[n]`. O(P).
@@ -311,6 +352,7 @@ public enum GraphQuantizer {
                           roundToNearest(equalized, g)]
             let values = try starts.map { try GraphPathLifting.squaredL2PathMetric(normal, $0) }
             let first = values.indices.min { values[$0] < values[$1] }!
+            options.beforeDescent?(values[first])
             let cd = try coordinateDescent(normal, start: starts[first], grids: g, options: options)
             let value = try GraphPathLifting.squaredL2PathMetric(normal, cd.network)
             if value < bestValue || best == nil {

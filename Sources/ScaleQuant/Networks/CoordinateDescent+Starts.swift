@@ -1,9 +1,9 @@
 // Where coordinate descent starts from, and on which grids: the rescaling-independent candidates.
 
-extension NetworkQuantizer {
+extension DenseChainQuantizer {
     /// Coordinate descent from every rescaling-independent start, keeping the best end point.
     ///
-    /// Grids: those of the ``ReLUNetwork/normalForm()`` and, when they differ (integer grids with per-layer steps),
+    /// Grids: those of the ``DenseChain/normalForm()`` and, when they differ (integer grids with per-layer steps),
     /// those of the cross-layer-equalized normal form, the grids CLE rounds to. Starts on each: left-to-right, RTN of
     /// the max-normalized network (on coarse formats left-to-right can lose whole layers to the format's limited
     /// range, and the all-zero network is a fixed point of coordinate descent) and RTN of the equalized network
@@ -11,28 +11,28 @@ extension NetworkQuantizer {
     /// depends only on the rescaling orbit (the normal form, and CLE's fixed point, which the equalization reaches
     /// to ~1e-14 from any member of the orbit), so the result stays independent of the input's scaling, and it is
     /// never worse than any start: in particular never worse than CLE (up to that fixed-point tolerance).
-    static func bestCoordinateDescent(_ network: ReLUNetwork, grids: NetworkGridSpec,
-                                      options: CoordinateDescentOptions) throws
-        -> (network: ReLUNetwork, history: [Double], sweeps: Int,
-            grids: (weights: [any NumberGrid], biases: [any NumberGrid])) {
+    static func bestCoordinateDescent(_ network: DenseChain, grids: GraphGridSpec,
+                                      options: GraphCoordinateDescentOptions) throws
+        -> (network: DenseChain, history: [Double], sweeps: Int,
+            grids: LayerGrids) {
         let normal = network.normalForm().network
         let equalized = crossLayerEqualized(normal).network
-        let gNormal = try grids.resolve(for: normal), gEqualized = try grids.resolve(for: equalized)
+        let gNormal = try grids.resolve(forChain: normal), gEqualized = try grids.resolve(forChain: equalized)
         let sameGrids = zip(gNormal.weights + gNormal.biases, gEqualized.weights + gEqualized.biases)
             .allSatisfy { sameGrid($0, $1) }
         var choices = [gNormal]
         if !sameGrids { choices.append(gEqualized) }
-        var best: (network: ReLUNetwork, history: [Double], sweeps: Int,
-                   grids: (weights: [any NumberGrid], biases: [any NumberGrid]))?
+        var best: (network: DenseChain, history: [Double], sweeps: Int,
+                   grids: LayerGrids)?
         var bestValue = Double.infinity
         for g in choices {
             let starts = [try leftToRight(network, g), roundToNearest(maxNormalized(network, g.weights), g),
                           roundToNearest(equalized, g)]
-            let values = starts.map { PathLifting.squaredL2PathMetric(network, $0) }
+            let values = starts.map { network.squaredPathDistance(to: $0) }
             let first = values.indices.min { values[$0] < values[$1] }!
             options.beforeDescent?(values[first])
             let cd = try coordinateDescent(network, start: starts[first], grids: g, options: options)
-            let value = PathLifting.squaredL2PathMetric(network, cd.network)
+            let value = network.squaredPathDistance(to: cd.network)
             if value < bestValue { bestValue = value; best = (cd.network, cd.history, cd.sweeps, g) }
         }
         return best!
@@ -41,7 +41,7 @@ extension NetworkQuantizer {
     /// The network rescaled so that every hidden neuron's largest incoming |weight or bias| equals the largest
     /// finite value of its layer's grid (1 for unbounded grids): a canonical member of the rescaling orbit that
     /// uses the whole range of the format, a rescaling-independent starting point for RTN. O(P).
-    static func maxNormalized(_ network: ReLUNetwork, _ grids: [any NumberGrid]) -> ReLUNetwork {
+    static func maxNormalized(_ network: DenseChain, _ grids: [any NumberGrid]) -> DenseChain {
         var out = network
         for l in 0..<(network.layers.count - 1) {
             let layer = out.layers[l]

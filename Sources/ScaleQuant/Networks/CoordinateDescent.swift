@@ -1,4 +1,4 @@
-extension NetworkQuantizer {
+extension DenseChainQuantizer {
     /// Exact coordinate descent on the ℓ² path-metric ‖Φ(θ) − Φ(θ̂)‖₂² (docs/Theory.md §4; our derivation, checked by the
     /// tests: brute force, monotonicity, rescaling invariance).
     ///
@@ -25,13 +25,13 @@ extension NetworkQuantizer {
     /// weights a/c and b/d scale uniformly under a rescaling of the input, so the result does not depend on it.
     ///
     /// - Complexity: per sweep O(P) for the passes plus one weighted rank-one solve per hidden neuron.
-    static func coordinateDescent(_ net: ReLUNetwork, start: ReLUNetwork,
-                                  grids: (weights: [any NumberGrid], biases: [any NumberGrid]),
-                                  options: CoordinateDescentOptions) throws
-        -> (network: ReLUNetwork, history: [Double], sweeps: Int) {
+    static func coordinateDescent(_ net: DenseChain, start: DenseChain,
+                                  grids: LayerGrids,
+                                  options: GraphCoordinateDescentOptions) throws
+        -> (network: DenseChain, history: [Double], sweeps: Int) {
         var q = start
         let L = net.layers.count
-        var current = PathLifting.squaredL2PathMetric(net, q)
+        var current = net.squaredPathDistance(to: q)
         var history = [current.squareRoot()]
         var sweeps = 0
         guard L >= 2 else { return (q, history, 0) }
@@ -69,12 +69,12 @@ extension NetworkQuantizer {
                     for k in 0..<n { q.layers[l].weight[i * n + k] = s.y[k] }
                     q.layers[l].bias[i] = s.y[n]
                     for o in 0..<next.outputs { q.layers[l + 1].weight[o * next.inputs + i] = s.x[o] }
-                    options.afterNeuronStep?(q)
+                    options.afterStep?(q.graph)
                 }
                 // Forward quantities of this layer's neurons, now that its rows are final for the sweep.
                 (F, N) = forwardQuantities(layer, q.layers[l], F: F, N: N)
             }
-            let value = PathLifting.squaredL2PathMetric(net, q)
+            let value = net.squaredPathDistance(to: q)
             history.append(max(value, 0).squareRoot())
             let improvement = current - value
             current = min(current, value)
@@ -107,7 +107,7 @@ extension NetworkQuantizer {
     /// (the outputs: 1). Hidden neuron i of layer ℓ then has a = W_{ℓ+1}[:, i]⊙G[ℓ+1], c = M[ℓ+1],
     /// b = [W_ℓ[i, :]⊙F[ℓ], b_ℓ[i]], d = [N[ℓ], 1]. For tools and benchmarks; cd itself recomputes F, N after every
     /// layer it changes. O(P).
-    public static func subproblemWeights(_ net: ReLUNetwork, _ quantized: ReLUNetwork)
+    static func subproblemWeights(_ net: DenseChain, _ quantized: DenseChain)
         -> (F: [[Double]], N: [[Double]], G: [[Double]], M: [[Double]]) {
         precondition(net.widths == quantized.widths, "networks have different architectures")
         var F = [[Double](repeating: 1, count: net.inputSize)], N = F
@@ -121,7 +121,7 @@ extension NetworkQuantizer {
 
     /// G[ℓ][o] = ⟨S_o, Ŝ_o⟩ and M[ℓ][o] = ‖Ŝ_o‖² over the out-paths of the units output by layer ℓ (1 at the
     /// outputs): the backward identity-activation passes with W⊙Ŵ and Ŵ⊙Ŵ. O(P).
-    static func backwardQuantities(_ net: ReLUNetwork, _ q: ReLUNetwork) -> (G: [[Double]], M: [[Double]]) {
+    static func backwardQuantities(_ net: DenseChain, _ q: DenseChain) -> (G: [[Double]], M: [[Double]]) {
         let L = net.layers.count
         var G = [[Double]](repeating: [], count: L), M = G
         G[L - 1] = [Double](repeating: 1, count: net.outputSize)
@@ -139,5 +139,32 @@ extension NetworkQuantizer {
             G[l] = g; M[l] = m
         }
         return (G, M)
+    }
+}
+
+extension GraphQuantizer {
+    /// The weighted rank-one subproblems cd solves for `perLayer` evenly spaced neurons of each hidden layer of the
+    /// perceptron θ = `net` against its quantization θ̂ = `quantized` (``subproblemWeights(_:_:)``; coordinates with
+    /// zero weight removed), for tools and benchmarks; `nil` unless both are perceptrons of the same widths. O(P).
+    public static func perceptronSubproblems(_ net: GraphNetwork, _ quantized: GraphNetwork, perLayer: Int)
+        -> [(layer: Int, a: [Double], c: [Double], b: [Double], d: [Double])]? {
+        guard let a0 = DenseChain(net), let q0 = DenseChain(quantized), a0.widths == q0.widths else { return nil }
+        let (F, N, G, M) = DenseChainQuantizer.subproblemWeights(a0, q0)
+        var out: [(layer: Int, a: [Double], c: [Double], b: [Double], d: [Double])] = []
+        for l in 0..<(a0.layers.count - 1) {
+            let layer = a0.layers[l], next = a0.layers[l + 1], n = layer.inputs
+            for i in stride(from: 0, to: layer.outputs, by: max(1, layer.outputs / max(perLayer, 1))) {
+                var b = layer.incoming(i)
+                for k in 0..<n { b[k] *= F[l][k] }
+                let d = N[l] + [1]
+                var a = next.column(i)
+                for o in 0..<a.count { a[o] *= G[l + 1][o] }
+                let c = M[l + 1]
+                let xi = (0..<a.count).filter { c[$0] > 0 }, yi = (0..<b.count).filter { d[$0] > 0 }
+                guard !xi.isEmpty, !yi.isEmpty else { continue }
+                out.append((l, xi.map { a[$0] }, xi.map { c[$0] }, yi.map { b[$0] }, yi.map { d[$0] }))
+            }
+        }
+        return out
     }
 }

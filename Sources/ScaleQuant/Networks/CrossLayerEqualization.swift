@@ -1,4 +1,4 @@
-// The cross-layer-equalization baseline (CLE) of ``NetworkQuantizer``.
+// The cross-layer-equalization baseline (CLE) of ``DenseChainQuantizer``.
 
 #if canImport(Glibc)
 import Glibc
@@ -6,7 +6,7 @@ import Glibc
 import Darwin
 #endif
 
-extension NetworkQuantizer {
+extension DenseChainQuantizer {
     /// Cross-layer equalization (M. Nagel et al., *Data-free quantization through weight equalization and bias
     /// correction*, arXiv 1906.04721): for each hidden neuron i between layers ℓ and ℓ+1, s_i = √(r¹_i / r²_i)
     /// with r¹ the largest |weight| of its incoming row (weights only, as in the paper) and r² of its outgoing
@@ -15,14 +15,14 @@ extension NetworkQuantizer {
     /// (25–51 sweeps on the experiment's and the benchmark's networks), or 10,000 sweeps. Returns the equalized
     /// network (same function) and the total scalings (the factors the incoming parameters were multiplied by,
     /// 1/Π s). O(P) per sweep.
-    public static func crossLayerEqualized(_ network: ReLUNetwork) -> (network: ReLUNetwork, scalings: NeuronScalings) {
+    static func crossLayerEqualized(_ network: DenseChain) -> (network: DenseChain, scalings: NeuronScalings) {
         let r = crossLayerEqualizedCounting(network)
         return (r.network, r.scalings)
     }
 
     /// ``crossLayerEqualized(_:)`` that also returns the number of sweeps run.
-    static func crossLayerEqualizedCounting(_ network: ReLUNetwork, tolerance: Double = 1e-14, maxSweeps: Int = 10_000)
-        -> (network: ReLUNetwork, scalings: NeuronScalings, sweeps: Int, residual: Double) {
+    static func crossLayerEqualizedCounting(_ network: DenseChain, tolerance: Double = 1e-14, maxSweeps: Int = 10_000)
+        -> (network: DenseChain, scalings: NeuronScalings, sweeps: Int, residual: Double) {
         var net = network
         var total = NeuronScalings.identity(for: network)
         var sweeps = 0, residual = 0.0

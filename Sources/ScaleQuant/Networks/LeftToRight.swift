@@ -1,4 +1,4 @@
-extension NetworkQuantizer {
+extension DenseChainQuantizer {
     /// Left-to-right quantization (the network analogue of hal-04125381 Algorithm 7.3; docs/Theory.md §4).
     ///
     /// For each hidden layer but the last, every neuron's incoming row and bias y become ŷ = Q(λy) with λ maximizing
@@ -10,8 +10,8 @@ extension NetworkQuantizer {
     /// Invariant under rescaling of the input (the family {Q(λy)} does not depend on y's scale).
     ///
     /// - Complexity: one rank-one solve per hidden neuron; neurons of a layer run in parallel.
-    static func leftToRight(_ network: ReLUNetwork,
-                            _ grids: (weights: [any NumberGrid], biases: [any NumberGrid])) throws -> ReLUNetwork {
+    static func leftToRight(_ network: DenseChain,
+                            _ grids: LayerGrids) throws -> DenseChain {
         var work = network
         var q = network
         let L = network.layers.count

@@ -6,10 +6,10 @@ public struct QuantizationMethodEntry: Sendable, Equatable {
     /// The method code of the C interface (`sq_quantize_graph`'s `method`; 0–4 also `sq_quantize_mlp`'s).
     public var code: Int32
     /// The path-metric method, or `nil` for the data-aware `data`.
-    public var method: NetworkQuantizationMethod?
-    /// Whether it is implemented for multilayer perceptrons.
+    public var method: QuantizationMethod?
+    /// Whether it applies to multilayer perceptrons (graphs that are linear/relu chains).
     public var perceptrons: Bool
-    /// Whether it is implemented for convolutional and residual graphs.
+    /// Whether it applies to every other graph (convolutional, residual); `false`: perceptrons only.
     public var graphs: Bool
     /// Whether it needs calibration inputs.
     public var needsCalibration: Bool { method == nil }
@@ -29,7 +29,8 @@ public enum QuantizationMethodCatalog {
         QuantizationMethodEntry(name: "data", code: 5, method: nil, perceptrons: true, graphs: true),
     ]
 
-    /// The names of the methods for MLPs (`graphs == false`) or for graphs, in catalog order.
+    /// The names of the methods for perceptrons (`graphs == false`: every method) or for every graph, in catalog
+    /// order.
     public static func names(graphs: Bool) -> [String] {
         all.filter { graphs ? $0.graphs : $0.perceptrons }.map(\.name)
     }

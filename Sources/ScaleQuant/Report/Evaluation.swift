@@ -18,7 +18,7 @@ public struct EvaluationData: Sendable {
     ///
     /// - Throws: ``EvaluationError`` when the input width, the number of labels or targets, or a label's range
     ///   does not fit `network`.
-    public func validate(for network: ReLUNetwork) throws {
+    public func validate(for network: GraphNetwork) throws {
         guard count > 0, inputs.count == count * network.inputSize else {
             throw EvaluationError("inputs have \(inputs.count) values for \(count) samples; the model has \(network.inputSize) inputs")
         }
@@ -46,51 +46,44 @@ public struct EvaluationError: Error, CustomStringConvertible, Equatable {
 
 /// Accuracy and output errors of networks on data.
 public enum Evaluation {
-    /// Predicted classes: argmax of each output row, ties to the first index. O(batch · P).
-    public static func predictions(_ network: ReLUNetwork, _ inputs: [Double], batch: Int) -> [Int] {
-        let y = network.forward(inputs, batch: batch)
-        let m = network.outputSize
-        return (0..<batch).map { s in
-            var best = 0
-            for o in 1..<max(m, 1) where y[s * m + o] > y[s * m + best] { best = o }
-            return best
-        }
+    /// correct / N on labelled data, `nil` without labels.
+    ///
+    /// - Throws: ``GraphError/invalidArgument(_:)`` if the inputs do not match the graph.
+    public static func accuracy(_ g: GraphNetwork, _ data: EvaluationData) throws -> Double? {
+        guard let labels = data.labels else { return nil }
+        return try accuracy(g, inputs: data.inputs, samples: data.count, labels: labels)
     }
 
-    /// Number of correct predictions on labelled data.
-    public static func correct(_ network: ReLUNetwork, _ data: EvaluationData) -> Int {
-        guard let labels = data.labels else { return 0 }
-        return zip(predictions(network, data.inputs, batch: data.count), labels).reduce(0) { $0 + ($1.0 == $1.1 ? 1 : 0) }
+    /// Mean over samples of ‖R_a(x) − R_b(x)‖₂ / ‖R_a(x)‖₂ (samples with a zero reference output skipped) and
+    /// max over samples of ‖R_a(x) − R_b(x)‖_∞.
+    ///
+    /// - Throws: ``GraphError/invalidArgument(_:)`` if the inputs do not match the graphs.
+    public static func outputError(_ a: GraphNetwork, _ b: GraphNetwork, _ x: [Double], batch: Int) throws
+        -> (meanRelative: Double, maxAbsolute: Double) {
+        relativeError(reference: try a.forward(x, batch: batch), try b.forward(x, batch: batch), width: a.outputSize)
     }
 
     /// The fraction of rows whose argmax (ties to the first index) equals the label.
     ///
     /// - Throws: ``GraphError/invalidArgument(_:)`` if the inputs do not match the graph.
     public static func accuracy(_ g: GraphNetwork, inputs: [Double], samples: Int, labels: [Int]) throws -> Double {
-        let y = try g.forward(inputs, batch: samples)
-        let width = g.outputSize
         guard samples > 0 else { return 0 }
+        let y = try g.forward(inputs, batch: samples)
+        return Double(correct(outputs: y, width: g.outputSize, labels: labels)) / Double(samples)
+    }
+
+    /// The number of rows of `y` (row-major, `width` columns) whose argmax (ties to the first index) equals the
+    /// label of the row (rows without a label count as wrong). O(y.count).
+    public static func correct(outputs y: [Double], width: Int, labels: [Int]) -> Int {
         var correct = 0
-        for s in 0..<samples {
+        for s in 0..<(y.count / max(width, 1)) {
             var best = 0
-            for o in 1..<width where y[s * width + o] > y[s * width + best] { best = o }
+            for o in 1..<max(width, 1) where y[s * width + o] > y[s * width + best] { best = o }
             if s < labels.count && best == labels[s] { correct += 1 }
         }
-        return Double(correct) / Double(samples)
+        return correct
     }
 
-    /// correct / N on labelled data, `nil` without labels.
-    public static func accuracy(_ network: ReLUNetwork, _ data: EvaluationData) -> Double? {
-        guard data.labels != nil else { return nil }
-        return Double(correct(network, data)) / Double(data.count)
-    }
-
-    /// Mean over samples of ‖R_a(x) − R_b(x)‖₂ / ‖R_a(x)‖₂ (samples with a zero reference output skipped) and
-    /// max over samples of ‖R_a(x) − R_b(x)‖_∞.
-    public static func outputError(_ a: ReLUNetwork, _ b: ReLUNetwork, _ x: [Double], batch: Int)
-        -> (meanRelative: Double, maxAbsolute: Double) {
-        relativeError(reference: a.forward(x, batch: batch), b.forward(x, batch: batch), width: a.outputSize)
-    }
 
     /// Mean relative ℓ² row error of `other` against `reference` (both row-major with `width` columns), and the
     /// max absolute entry error.
@@ -108,32 +101,6 @@ public enum Evaluation {
             if n2 > 0 { sum += (d2 / n2).squareRoot(); counted += 1 }
         }
         return (counted > 0 ? sum / Double(counted) : 0, worst)
-    }
-
-    /// ‖θ̂ − θ‖₂ / ‖θ‖₂ over all weights and biases, for the parameters *as given*. Not rescaling-invariant: a
-    /// rescaled copy of θ computes the same function but has a different weight-space error.
-    public static func weightRelativeError(_ a: ReLUNetwork, _ b: ReLUNetwork) -> Double {
-        var d2 = 0.0, n2 = 0.0
-        for (la, lb) in zip(a.layers, b.layers) {
-            for (x, y) in zip(la.weight, lb.weight) { d2 += (x - y) * (x - y); n2 += x * x }
-            for (x, y) in zip(la.bias, lb.bias) { d2 += (x - y) * (x - y); n2 += x * x }
-        }
-        return n2 > 0 ? (d2 / n2).squareRoot() : 0
-    }
-
-    /// Per-layer shares of the ℓ² path-metric: with θ' the original rescaled to the quantized network's scale
-    /// (``PathLifting/aligned(_:to:)``, same Φ), c_ℓ = ‖Φ(θ') − Φ(θ' with layer ℓ replaced by θ̂'s)‖₂², and the
-    /// shares are c_ℓ / Σ c. (The c_ℓ do not add up to the full metric: layers interact; they say where the error
-    /// comes from.) All zeros if every c_ℓ is 0. O(L · P).
-    public static func layerShares(original: ReLUNetwork, quantized: ReLUNetwork) -> [Double] {
-        let base = PathLifting.aligned(original, to: quantized)
-        let c = quantized.layers.indices.map { l -> Double in
-            var hybrid = base
-            hybrid.layers[l] = quantized.layers[l]
-            return PathLifting.squaredL2PathMetric(base, hybrid)
-        }
-        let total = c.reduce(0, +)
-        return total > 0 ? c.map { $0 / total } : c.map { _ in 0 }
     }
 
     /// Storage bits per weight of a format name: e2m1 → 4 (1 + E + M for `eEmM`), intN → N, bf16/fp16 → 16,
@@ -161,3 +128,34 @@ public enum Evaluation {
         return nil
     }
 }
+
+extension Evaluation {
+    /// Per-node shares of the ℓ² path-metric of a graph: with θ' the (folded) original aligned to the quantized
+    /// graph group by group (same Φ), c_n = ‖Φ(θ') − Φ(θ' with node n's parameters replaced by θ̂'s)‖₂² for every
+    /// conv2d/linear node n, and the shares are c_n / Σ c (all zeros if every c_n is 0); they do not add up to the full metric
+    /// (layers interact); they say where the error comes from. O(nodes · E).
+    ///
+    /// - Throws: ``GraphError`` if the graphs differ in structure or have batch normalization.
+    public static func layerShares(original: GraphNetwork, quantized: GraphNetwork) throws -> [Double] {
+        let base = try GraphPathLifting.aligned(original, to: quantized)
+        var c: [Double] = []
+        for n in base.nodes.indices where base.nodes[n].operation.isAffine {
+            let hybrid = try base.settingParameters(ofNode: n, weight: quantized.nodes[n].weight,
+                                                    bias: quantized.nodes[n].bias)
+            c.append(try GraphPathLifting.squaredL2PathMetric(base, hybrid))
+        }
+        let total = c.reduce(0, +)
+        return total > 0 ? c.map { $0 / total } : c.map { _ in 0 }
+    }
+
+    /// ‖θ̂ − θ‖₂/‖θ‖₂ over every weight and bias of two graphs of one structure, as given (not rescaling-invariant).
+    /// O(P).
+    public static func weightRelativeError(_ a: GraphNetwork, _ b: GraphNetwork) -> Double {
+        var d2 = 0.0, n2 = 0.0
+        for (x, y) in zip(a.nodes, b.nodes) {
+            for (u, v) in zip(x.weight + x.bias, y.weight + y.bias) { d2 += (u - v) * (u - v); n2 += u * u }
+        }
+        return n2 > 0 ? (d2 / n2).squareRoot() : 0
+    }
+}
+

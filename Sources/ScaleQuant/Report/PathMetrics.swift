@@ -13,13 +13,6 @@ public struct PathMetrics: Sendable, Equatable {
     /// The input radius of the certified bound.
     public var radius: Double
 
-    /// The metrics of an MLP `quantized` against `original` (same widths). O(P).
-    public init(original: ReLUNetwork, quantized: ReLUNetwork, radius: Double = 1) {
-        let norm = PathLifting.pathNorm(original, q: 2)
-        self.init(l2: PathLifting.l2PathMetric(original, quantized), norm: norm,
-                  l1: PathLifting.l1PathMetricBound(original, quantized), radius: radius)
-    }
-
     /// The metrics of a graph `quantized` against `original` (same structure, no batch normalization: fold it
     /// first). O(edges).
     ///

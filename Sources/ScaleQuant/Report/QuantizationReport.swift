@@ -29,38 +29,12 @@ public struct ReportEntry: Sendable {
     public var evalRelativeError: Double?
     /// Wall-clock seconds of the quantization.
     public var seconds: Double
-    /// The quantized network (`nil` for a graph entry).
-    public var network: ReLUNetwork?
-    /// The quantized graph, batch norm folded (`nil` for a multilayer-perceptron entry).
-    public var graph: GraphNetwork?
-    /// Per-neuron scalings (empty arrays when the method has none).
+    /// The quantized network, batch norm folded.
+    public var network: GraphNetwork?
+    /// Per-neuron scalings of a perceptron (``GraphQuantizationResult/scalings``; empty otherwise).
     public var scalings: [[Double]]
     /// Coordinate-descent (or data-aware) sweeps.
     public var sweeps: Int
-
-    /// Measures `quantized` against `original`.
-    public init(method: String, format: String, original: ReLUNetwork, quantized: ReLUNetwork,
-                data: EvaluationData?, seconds: Double = 0, scalings: [[Double]] = [], sweeps: Int = 0) {
-        self.method = method; self.format = format
-        bitsPerWeight = Evaluation.bitsPerWeight(format: format)
-        let metrics = PathMetrics(original: original, quantized: quantized)
-        l2PathMetric = metrics.l2PathMetric
-        relativeL2PathMetric = metrics.relativeL2PathMetric
-        certifiedBound = metrics.certifiedOutputBound
-        layerShares = Evaluation.layerShares(original: original, quantized: quantized)
-        weightRelativeError = Evaluation.weightRelativeError(original, quantized)
-        if let data {
-            let e = Evaluation.outputError(original, quantized, data.inputs, batch: data.count)
-            outputRelativeError = e.meanRelative
-            outputMaxError = e.maxAbsolute
-            accuracy = Evaluation.accuracy(quantized, data)
-            if let t = data.targets {
-                evalRelativeError = Evaluation.relativeError(reference: t, quantized.forward(data.inputs, batch: data.count),
-                                                             width: quantized.outputSize).meanRelative
-            }
-        }
-        self.seconds = seconds; network = quantized; self.scalings = scalings; self.sweeps = sweeps
-    }
 }
 
 /// Runs several quantization methods on several formats and renders the comparison as a terminal table, JSON or
@@ -88,56 +62,6 @@ public struct QuantizationReport: Sendable {
                 samples: Int, entries: [ReportEntry]) {
         self.title = title; self.widths = widths; self.floatAccuracy = floatAccuracy
         self.floatEvalRelativeError = floatEvalRelativeError; self.samples = samples; self.entries = entries
-    }
-
-    /// Quantizes `network` with one method of ``QuantizationMethodCatalog`` that applies to MLPs, on one grid spec;
-    /// the data-aware one needs `calibration` inputs.
-    ///
-    /// - Throws: ``NetworkError/unsupported(_:)`` (exact on deep nets, data without calibration), ``FormatError``.
-    public static func quantize(_ network: ReLUNetwork, method: String, grids: NetworkGridSpec,
-                                calibration: (inputs: [Double], count: Int)?,
-                                options: CoordinateDescentOptions) throws -> NetworkQuantizationResult {
-        guard let entry = QuantizationMethodCatalog.named(method), entry.perceptrons else {
-            throw NetworkError.unsupported("unknown method '\(method)': expected one of "
-                                           + QuantizationMethodCatalog.names(graphs: false).joined(separator: ", "))
-        }
-        if let m = entry.method { return try NetworkQuantizer.quantize(network, method: m, grids: grids, options: options) }
-        guard let calibration else {
-            throw NetworkError.unsupported("method \(entry.name) needs calibration inputs (--calib X.npy)")
-        }
-        return try DataAwareQuantizer.quantize(network, grids: grids, calibration: calibration.inputs,
-                                               count: calibration.count, options: options)
-    }
-
-    /// Runs every (format, method) pair, formats outer, and measures each result.
-    ///
-    /// - Parameter progress: called after each pair with (done, total, label).
-    /// - Throws: the first quantization error.
-    public static func run(network: ReLUNetwork, title: String, methods: [String], formats: [String],
-                           data: EvaluationData?, calibration: (inputs: [Double], count: Int)? = nil,
-                           options: CoordinateDescentOptions = CoordinateDescentOptions(),
-                           progress: (Int, Int, String) -> Void = { _, _, _ in }) throws -> QuantizationReport {
-        var entries: [ReportEntry] = []
-        let total = methods.count * formats.count
-        for f in formats {
-            let spec = try NetworkGridSpec(format: f)
-            for m in methods {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                let r = try quantize(network, method: m, grids: spec, calibration: calibration, options: options)
-                let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-                entries.append(ReportEntry(method: m, format: f, original: network, quantized: r.network, data: data,
-                                           seconds: secs, scalings: r.scalings.factors, sweeps: r.sweeps))
-                progress(entries.count, total, "\(m) \(f)")
-            }
-        }
-        var floatErr: Double? = nil
-        if let data, let t = data.targets {
-            floatErr = Evaluation.relativeError(reference: t, network.forward(data.inputs, batch: data.count),
-                                                width: network.outputSize).meanRelative
-        }
-        return QuantizationReport(title: title, widths: network.widths,
-                                  floatAccuracy: data.flatMap { Evaluation.accuracy(network, $0) },
-                                  floatEvalRelativeError: floatErr, samples: data?.count ?? 0, entries: entries)
     }
 
     // MARK: rendering

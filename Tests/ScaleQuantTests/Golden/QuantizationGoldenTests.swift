@@ -175,7 +175,7 @@ func computeGraphGolden() throws -> [GoldenLine] {
                     result = try GraphDataAwareQuantizer.quantize(graph, grids: grids, calibration: calibration,
                                                                   count: calibCount, options: d).quantization
                 } else {
-                    let m = NetworkQuantizationMethod(rawValue: method)!
+                    let m = QuantizationMethod(rawValue: method)!
                     result = try GraphQuantizer.quantize(graph, method: m, grids: grids, options: options)
                 }
                 var h = fnv1a([])

@@ -96,7 +96,7 @@ struct GraphBaselineTests {
     @Test("exact and l2r are refused with a message suggesting cd; batch norm is folded automatically")
     func methodsAndFolding() throws {
         let g = try tinyCNN(seed: 1)
-        for method in [NetworkQuantizationMethod.exact, .leftToRight] {
+        for method in [QuantizationMethod.exact, .leftToRight] {
             do {
                 _ = try GraphQuantizer.quantize(g, method: method, grids: .uniform(weight: Self.e4m3()))
                 Issue.record("\(method) should throw")

@@ -98,7 +98,7 @@ struct NetworkQuantizerTests {
             var options = CoordinateDescentOptions()
             options.maxSweeps = 5
             let cd = try NetworkQuantizer.quantize(net, method: .coordinateDescent, grids: spec, options: options)
-            for method in [NetworkQuantizationMethod.rtn, .cle] {
+            for method in [QuantizationMethod.rtn, .cle] {
                 let base = try NetworkQuantizer.quantize(net, method: method, grids: spec)
                 #expect(cd.l2PathMetric <= base.l2PathMetric * (1 + 1e-9), "\(widths[k]) \(method): cd \(cd.l2PathMetric) vs \(base.l2PathMetric)")
             }
@@ -132,7 +132,7 @@ struct NetworkQuantizerTests {
 
     @Test("exact, l2r and cd errors are unchanged by a random rescaling of the input; RTN's change")
     func rescalingImmunity() throws {
-        for (widths, method) in [([4, 7, 3], NetworkQuantizationMethod.exact), ([4, 6, 5, 3], .leftToRight),
+        for (widths, method) in [([4, 7, 3], QuantizationMethod.exact), ([4, 6, 5, 3], .leftToRight),
                                  ([4, 6, 5, 3], .coordinateDescent), ([3, 5, 4, 4, 2], .coordinateDescent)] {
             for spec in [NetworkGridSpec.uniform(weight: Self.e2m1, bias: nil), .integerPerLayer(bits: 4, biasBits: 4),
                          .uniform(weight: Self.e4m3, bias: nil)] {
@@ -156,7 +156,7 @@ struct NetworkQuantizerTests {
     @Test("the certified output bound holds on 10,000 random inputs", arguments: [0, 1, 2])
     func certifiedBound(_ k: Int) throws {
         let widths: [[Int]] = [[3, 5, 2], [4, 6, 5, 3], [2, 8, 8, 2]]
-        let methods: [NetworkQuantizationMethod] = [.rtn, .coordinateDescent, .cle]
+        let methods: [QuantizationMethod] = [.rtn, .coordinateDescent, .cle]
         let net = ReLUNetwork.random(widths: widths[k], seed: 90 + UInt64(k), biasScale: 0.5)
         let q = try NetworkQuantizer.quantize(net, method: methods[k], grids: .uniform(weight: Self.e2m1, bias: nil))
         var rng = SeededGenerator(seed: 5)

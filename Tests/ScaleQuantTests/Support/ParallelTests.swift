@@ -149,7 +149,7 @@ struct ParallelTests {
         let e4m3 = FormatCatalog.preset(named: "e4m3")!
         var options = CoordinateDescentOptions()
         options.maxSweeps = 3
-        for method in [NetworkQuantizationMethod.coordinateDescent, .leftToRight] {
+        for method in [QuantizationMethod.coordinateDescent, .leftToRight] {
             let runs = try atThreadCounts {
                 let r = try NetworkQuantizer.quantize(net, method: method, grids: .uniform(weight: e4m3, bias: nil),
                                                       options: options)

@@ -1,37 +1,7 @@
 import Foundation
 
-// Reports for convolutional and residual networks (GraphNetwork): the measures of ReportEntry and the runs of
-// QuantizationReport, with batch normalization folded and the conv2d/linear nodes in the role of layers.
-
-extension Evaluation {
-    /// Per-node shares of the ℓ² path-metric of a graph: with θ' the (folded) original aligned to the quantized
-    /// graph group by group (same Φ), c_n = ‖Φ(θ') − Φ(θ' with node n's parameters replaced by θ̂'s)‖₂² for every
-    /// conv2d/linear node n, and the shares are c_n / Σ c (all zeros if every c_n is 0); the graph counterpart of
-    /// ``layerShares(original:quantized:)``. O(nodes · E).
-    ///
-    /// - Throws: ``GraphError`` if the graphs differ in structure or have batch normalization.
-    public static func layerShares(original: GraphNetwork, quantized: GraphNetwork) throws -> [Double] {
-        let base = try GraphPathLifting.aligned(original, to: quantized)
-        var c: [Double] = []
-        for n in base.nodes.indices where base.nodes[n].operation.isAffine {
-            let hybrid = try base.settingParameters(ofNode: n, weight: quantized.nodes[n].weight,
-                                                    bias: quantized.nodes[n].bias)
-            c.append(try GraphPathLifting.squaredL2PathMetric(base, hybrid))
-        }
-        let total = c.reduce(0, +)
-        return total > 0 ? c.map { $0 / total } : c.map { _ in 0 }
-    }
-
-    /// ‖θ̂ − θ‖₂/‖θ‖₂ over every weight and bias of two graphs of one structure, as given (not rescaling-invariant).
-    /// O(P).
-    public static func weightRelativeError(_ a: GraphNetwork, _ b: GraphNetwork) -> Double {
-        var d2 = 0.0, n2 = 0.0
-        for (x, y) in zip(a.nodes, b.nodes) {
-            for (u, v) in zip(x.weight + x.bias, y.weight + y.bias) { d2 += (u - v) * (u - v); n2 += u * u }
-        }
-        return n2 > 0 ? (d2 / n2).squareRoot() : 0
-    }
-}
+// The measures of a ReportEntry and the runs of a QuantizationReport, with batch normalization folded and the
+// conv2d/linear nodes in the role of layers.
 
 extension ReportEntry {
     /// Measures the quantized graph `quantized` against `original` (both batch-norm free, e.g. folded): ℓ²
@@ -41,7 +11,7 @@ extension ReportEntry {
     /// - Throws: ``GraphError`` for graphs of different structures, with batch normalization, or data of the wrong
     ///   width.
     public init(method: String, format: String, original: GraphNetwork, quantized: GraphNetwork,
-                data: EvaluationData?, seconds: Double = 0, sweeps: Int = 0) throws {
+                data: EvaluationData?, seconds: Double = 0, scalings: [[Double]] = [], sweeps: Int = 0) throws {
         self.method = method; self.format = format
         bitsPerWeight = Evaluation.bitsPerWeight(format: format)
         let metrics = try PathMetrics(original: original, quantized: quantized)
@@ -64,7 +34,7 @@ extension ReportEntry {
                 evalRelativeError = Evaluation.relativeError(reference: t, yb, width: original.outputSize).meanRelative
             }
         }
-        self.seconds = seconds; network = nil; graph = quantized; scalings = []; self.sweeps = sweeps
+        self.seconds = seconds; network = quantized; self.scalings = scalings; self.sweeps = sweeps
     }
 }
 
@@ -80,16 +50,18 @@ extension QuantizationReport {
         return s
     }
 
-    /// Quantizes `graph` with one method of ``QuantizationMethodCatalog`` that applies to graphs, on `grids`; the
-    /// data-aware one needs `calibration` inputs.
+    /// Quantizes `graph` with one method of ``QuantizationMethodCatalog``, by name, on `grids`: the one entry point
+    /// of the CLI, the C interface and the reports (``GraphQuantizer`` for the path-metric methods,
+    /// ``GraphDataAwareQuantizer`` for `data`, which needs `calibration` inputs).
     ///
-    /// - Throws: ``GraphError`` (unknown method, data without calibration, bad calibration), ``FormatError``.
+    /// - Throws: ``GraphError`` (unknown method, a method that does not apply to the graph, data without
+    ///   calibration, bad calibration), ``FormatError``.
     public static func quantize(_ graph: GraphNetwork, method: String, grids: GraphGridSpec,
                                 calibration: (inputs: [Double], count: Int)?,
                                 options: GraphCoordinateDescentOptions) throws -> GraphQuantizationResult {
-        guard let entry = QuantizationMethodCatalog.named(method), entry.graphs else {
-            throw GraphError.invalidArgument("unknown method '\(method)' for graphs: expected one of "
-                                             + QuantizationMethodCatalog.names(graphs: true).joined(separator: ", "))
+        guard let entry = QuantizationMethodCatalog.named(method) else {
+            throw GraphError.invalidArgument("unknown method '\(method)': expected one of "
+                                             + QuantizationMethodCatalog.names(graphs: false).joined(separator: ", "))
         }
         if let m = entry.method { return try GraphQuantizer.quantize(graph, method: m, grids: grids, options: options) }
         guard let calibration else {
@@ -101,7 +73,7 @@ extension QuantizationReport {
     }
 
     /// Runs every (format, method) pair on a graph, formats outer, and measures each result against the folded
-    /// graph; `layerNames` are the conv2d/linear nodes' names.
+    /// graph; `layerNames` are the conv2d/linear nodes' names (a perceptron's: "layer ℓ", with its widths).
     ///
     /// - Parameter progress: called after each pair with (done, total, label) and the result.
     /// - Throws: the first quantization or measurement error.
@@ -120,7 +92,7 @@ extension QuantizationReport {
                 let r = try quantize(graph, method: m, grids: spec, calibration: calibration, options: options)
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                 entries.append(try ReportEntry(method: m, format: f, original: folded, quantized: r.network, data: data,
-                                               seconds: seconds, sweeps: r.sweeps))
+                                               seconds: seconds, scalings: r.scalings, sweeps: r.sweeps))
                 try progress(entries.count, total, "\(m) \(f)", r)
             }
         }
@@ -135,10 +107,13 @@ extension QuantizationReport {
                                                       width: folded.outputSize).meanRelative
             }
         }
-        var report = QuantizationReport(title: title, widths: [], floatAccuracy: floatAccuracy,
+        let widths = folded.perceptronWidths
+        var report = QuantizationReport(title: title, widths: widths ?? [], floatAccuracy: floatAccuracy,
                                         floatEvalRelativeError: floatError, samples: data?.count ?? 0, entries: entries)
-        report.modelSummary = summary(of: folded, foldedBatchNorm: graph.hasBatchNorm)
-        report.layerNames = folded.nodes.filter { $0.operation.isAffine }.map(\.name)
+        if widths == nil {  // a perceptron's header and chart keep "W0-W1-…-WL ReLU network" and "layer ℓ"
+            report.modelSummary = summary(of: folded, foldedBatchNorm: graph.hasBatchNorm)
+            report.layerNames = folded.nodes.filter { $0.operation.isAffine }.map(\.name)
+        }
         return report
     }
 }

@@ -1,4 +1,4 @@
-extension ReLUNetwork {
+extension DenseChain {
     /// The network function on a batch: `input` is row-major `batch × inputSize`, the result row-major
     /// `batch × outputSize`.
     ///
@@ -8,7 +8,7 @@ extension ReLUNetwork {
     ///
     /// - Complexity: O(batch · Σ_ℓ in_ℓ·out_ℓ).
     /// - Precondition: `input.count == batch · inputSize`.
-    public func forward(_ input: [Double], batch: Int) -> [Double] {
+    func forward(_ input: [Double], batch: Int) -> [Double] {
         precondition(input.count == batch * inputSize, "forward: input has \(input.count) values, expected \(batch)×\(inputSize)")
         var current = input
         for (l, layer) in layers.enumerated() {
@@ -39,5 +39,5 @@ extension ReLUNetwork {
     }
 
     /// The network function on one input vector. O(parameters).
-    public func callAsFunction(_ x: [Double]) -> [Double] { forward(x, batch: 1) }
+    func callAsFunction(_ x: [Double]) -> [Double] { forward(x, batch: 1) }
 }

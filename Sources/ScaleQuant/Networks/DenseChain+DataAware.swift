@@ -16,17 +16,17 @@
 /// result (or RTN's, if RTN has the smaller calibration error), and the final network is kept only if its
 /// squared output error on the calibration data is not larger than the start's. The searches use the start's
 /// grids (for per-layer integer steps: RTN's come from the input network, cd's from the reference cd chose).
-public enum DataAwareQuantizer {
+enum DenseChainDataAware {
     /// The result of one neuron's search.
-    public struct NeuronStep: Sendable, Equatable {
+    struct NeuronStep: Sendable, Equatable {
         /// The chosen factor λ (relative to the given y).
-        public var lambda: Double
+        var lambda: Double
         /// Q(λ·y): quantized incoming weights followed by the bias.
-        public var incoming: [Double]
+        var incoming: [Double]
         /// The best quantized outgoing weights for that incoming vector (one per output of the next layer).
-        public var outgoing: [Double]
+        var outgoing: [Double]
         /// Σ_k ‖r_k − â_k h‖² over the samples.
-        public var error: Double
+        var error: Double
     }
 
     /// The λ interval searched for an incoming vector `y` (weights and bias) on the given grids: for bounded grids
@@ -68,7 +68,7 @@ public enum DataAwareQuantizer {
     ///   - inputs: row-major N × n layer inputs; `y`: n weights and a bias; `residual`: row-major N × m;
     ///   - grids: the incoming weight grid, the incoming bias grid, the outgoing weight grid.
     /// - Complexity: O((n·N) + B·N·m) for B rounding boundaries in the range.
-    public static func bestNeuronStep(inputs: [Double], count N: Int, y: [Double], residual: [Double], outputs m: Int,
+    static func bestNeuronStep(inputs: [Double], count N: Int, y: [Double], residual: [Double], outputs m: Int,
                                       weightGrid: any NumberGrid, biasGrid: any NumberGrid, outgoingGrid: any NumberGrid,
                                       range: (lo: Double, hi: Double)? = nil) -> NeuronStep? {
         let n = y.count - 1
@@ -125,25 +125,27 @@ public enum DataAwareQuantizer {
 
     /// Quantizes `network` on `grids` minimizing the output error on `count` calibration inputs (row-major).
     ///
-    /// - Throws: ``NetworkError/shape(_:)`` for calibration data of the wrong width; grid errors.
-    public static func quantize(_ network: ReLUNetwork, grids: NetworkGridSpec, calibration: [Double], count: Int,
-                                options: CoordinateDescentOptions = .init()) throws -> NetworkQuantizationResult {
-        guard count > 0, calibration.count == count * network.inputSize else {
-            throw NetworkError.shape("calibration data has \(calibration.count) values for \(count) samples, "
-                                     + "the model has \(network.inputSize) inputs")
-        }
-        func sse(_ a: ReLUNetwork) -> Double {
+    /// The calibration data is validated by the caller (``GraphDataAwareQuantizer/quantize(_:grids:calibration:count:options:)``).
+    /// `options.maxSweeps` bounds both cd's sweeps and the data-aware sweeps of each layer. Returns the result and
+    /// the name of the start ("cd" or "rtn") and the squared calibration errors of the start and of the result.
+    ///
+    /// - Throws: grid and rank-one solver errors.
+    static func quantize(_ network: DenseChain, grids: GraphGridSpec, calibration: [Double], count: Int,
+                         options: GraphCoordinateDescentOptions) throws
+        -> (result: DenseChainResult, start: String, errors: [Double]) {
+        func sse(_ a: DenseChain) -> Double {
             let ya = network.forward(calibration, batch: count), yb = a.forward(calibration, batch: count)
             return zip(ya, yb).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
         }
         // Start: cd's result, or RTN's when RTN has the smaller calibration error.
-        let cd = try NetworkQuantizer.quantize(network, method: .coordinateDescent, grids: grids, options: options)
-        let rtn = try NetworkQuantizer.quantize(network, method: .rtn, grids: grids)
-        let start = sse(rtn.network) < sse(cd.network) ? rtn : cd
+        let cd = try DenseChainQuantizer.quantize(network, method: .coordinateDescent, grids: grids, options: options)
+        let rtn = try DenseChainQuantizer.quantize(network, method: .rtn, grids: grids, options: options)
+        let startsFromRTN = sse(rtn.network) < sse(cd.network)
+        let start = startsFromRTN ? rtn : cd
         let startNet = start.network
         // The grids of the start (per-layer integer steps: RTN's come from the input, cd's from the reference it chose).
         let g = start.grids
-        var ref = PathLifting.aligned(network, to: startNet)  // the original at the current scale
+        var ref = network.aligned(to: startNet)  // the original at the current scale
         var q = startNet
         var x = calibration
         var sweepsTotal = 0
@@ -151,10 +153,10 @@ public enum DataAwareQuantizer {
             let L = ref.layers[l], next = ref.layers[l + 1]
             let n = L.inputs, hidden = L.outputs, m = next.outputs
             // Target: full-precision next-layer pre-activations on the quantized inputs.
-            let full = try ReLUNetwork(layers: [L, next])
+            let full = DenseChain(unchecked: [L, next])
             let target = full.forward(x, batch: count)
             // Current contributions: h_j of the quantized layer, and the prediction P.
-            var zq = try ReLUNetwork(layers: [q.layers[l]]).forward(x, batch: count)  // N × hidden, pre-activation
+            var zq = DenseChain(unchecked: [q.layers[l]]).forward(x, batch: count)  // N × hidden, pre-activation
             var outgoing = (0..<hidden).map { j in (0..<m).map { k in q.layers[l + 1].weight[k * hidden + j] } }
             let outBias = q.layers[l + 1].bias
             var pred = [Double](repeating: 0, count: count * m)
@@ -208,12 +210,11 @@ public enum DataAwareQuantizer {
                 x = zq.map { max($0, 0) }
             }
         }
-        let chosen = sse(q) <= sse(startNet) ? q : startNet
-        let metric = PathLifting.l2PathMetric(network, chosen)
-        let norm = PathLifting.pathNorm(network, q: 2)
-        return NetworkQuantizationResult(method: .coordinateDescent, network: chosen,
-                                         scalings: NetworkQuantizer.fittedScalings(original: network, quantized: chosen),
-                                         l2PathMetric: metric, relativeL2PathMetric: norm > 0 ? metric / norm : 0,
-                                         sweeps: sweepsTotal, history: [], grids: g)
+        let startError = sse(startNet), endError = sse(q)
+        let chosen = endError <= startError ? q : startNet
+        let result = DenseChainResult(network: chosen,
+                                      scalings: DenseChainQuantizer.fittedScalings(original: network, quantized: chosen),
+                                      sweeps: sweepsTotal, history: [], grids: g)
+        return (result, startsFromRTN ? "rtn" : "cd", [startError, min(endError, startError)])
     }
 }

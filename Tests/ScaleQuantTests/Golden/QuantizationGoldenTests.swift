@@ -52,7 +52,7 @@ func squaredRelativeError(_ a: [Double], _ b: [Double]) -> Double {
 /// `data` method costs O(samples) per breakpoint; 16 keeps the debug build's test fast) and held inputs.
 struct GoldenMLP {
     var name: String
-    var network: ReLUNetwork
+    var network: GraphNetwork
     var calibration: [Double]
     var calibrationCount: Int
     var held: [Double]
@@ -63,12 +63,12 @@ struct GoldenMLP {
         let test = try digitsTestSplit()
         var out: [GoldenMLP] = []
         for file in ["digits_mlp_64_32_10", "digits_mlp_64_64_32_10"] {
-            let net = try NetworkIO.load(resource("models/\(file).safetensors").path).network
+            let net = try GraphNetwork.load(tensorFile: resource("models/\(file).safetensors").path).network
             out.append(GoldenMLP(name: file, network: net, calibration: Array(calib.values.prefix(16 * 64)),
                                  calibrationCount: 16, held: test.x, heldCount: test.x.count / 64))
         }
         for (widths, seed) in [([16, 32, 32, 10], UInt64(11)), ([12, 24, 6], UInt64(12))] {
-            let net = ReLUNetwork.random(widths: widths, seed: seed)
+            let net = GraphNetwork.randomPerceptron(widths: widths, seed: seed)
             var rng = SeededGenerator(seed: seed + 100)
             let c = rng.gaussians(16 * widths[0]), h = rng.gaussians(128 * widths[0])
             out.append(GoldenMLP(name: "random_" + widths.map(String.init).joined(separator: "_"), network: net,
@@ -120,25 +120,27 @@ func computeMLPGolden() throws -> [GoldenLine] {
     var lines: [GoldenLine] = []
     for model in try GoldenMLP.all() {
         for format in goldenFormats {
-            let grids = try NetworkGridSpec(format: format)
+            let grids = try GraphGridSpec(format: format)
             for method in goldenMLPMethods {
                 let key = "\(model.name)/\(format)/\(method)"
                 guard goldenRuns(key) else { continue }
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 defer { goldenTiming(key, t0) }
-                let result: NetworkQuantizationResult
+                let result: GraphQuantizationResult
                 do {
                     result = try QuantizationReport.quantize(model.network, method: method, grids: grids,
                                                              calibration: (model.calibration, model.calibrationCount),
-                                                             options: CoordinateDescentOptions())
+                                                             options: GraphCoordinateDescentOptions())
                 } catch {
                     lines.append(GoldenLine(key: key, digest: "error: \(error)", metrics: [0, 0, 0], sweeps: 0))
                     continue
                 }
                 var h = fnv1a([])
-                for layer in result.network.layers { h = fnv1a(layer.weight, h); h = fnv1a(layer.bias, h) }
-                let reference = model.network.forward(model.held, batch: model.heldCount)
-                let held = squaredRelativeError(reference, result.network.forward(model.held, batch: model.heldCount))
+                for node in result.network.nodes where node.operation.isAffine {
+                    h = fnv1a(node.weight, h); h = fnv1a(node.bias, h)
+                }
+                let reference = try model.network.forward(model.held, batch: model.heldCount)
+                let held = squaredRelativeError(reference, try result.network.forward(model.held, batch: model.heldCount))
                 lines.append(GoldenLine(key: key, digest: String(h, radix: 16),
                                         metrics: [result.l2PathMetric, result.relativeL2PathMetric, held],
                                         sweeps: result.sweeps))

@@ -12,8 +12,10 @@ import ScaleQuant
 /// - `weight_format`, `bias_format` (NULL: the weight format): format names as ``sq_quantize_mlp`` reads them
 ///   (`intN` without `@STEP`: per-node step from the reference, as the CLI);
 /// - `method`: 0 rtn, 1 cle, 4 cd (exact coordinate descent on the ℓ² path-metric), 5 data (coordinate descent on
-///   the output error on `calib`, ``GraphDataAwareQuantizer``); 2 exact and 3 l2r exist for multilayer
-///   perceptrons only (status 4, the library's message);
+///   the output error on `calib`, ``GraphDataAwareQuantizer``); 2 exact (one hidden layer) and 3 l2r for specs
+///   that are perceptrons only (else status 4, the library's message; revision 3). A perceptron spec gets the
+///   dense-chain solvers, the results of ``sq_quantize_mlp`` bit for bit (for data: `max_sweeps` then bounds
+///   cd's sweeps and each layer's data-aware sweeps);
 /// - `calib`: for method 5 only (else NULL), `n_samples` ≥ 1 calibration inputs of the graph's input size C·H·W
 ///   each, row-major NCHW, finite;
 /// - `max_sweeps` ≥ 1: as `--max-sweeps` (cd's sweeps; for data, the path-metric start's sweeps and
@@ -27,8 +29,8 @@ import ScaleQuant
 /// Status 1 for null or empty paths, an output not ending in `.json` or equal to an input, an unknown method
 /// code, `max_sweeps` < 1, a missing `calib` for method 5 or a `calib` for another method, `n_samples` < 1 or too
 /// large, an unreadable or invalid spec or weights file, a write failure; 2 for an unknown format; 3 for a NaN or
-/// infinite calibration value (its flat index in the message); 4 for exact and l2r or batch norms that cannot be
-/// folded.
+/// infinite calibration value (its flat index in the message); 4 for exact or l2r on a graph that is not a
+/// perceptron (exact: with more than one hidden layer) or batch norms that cannot be folded.
 @_cdecl("sq_quantize_graph")
 public func sq_quantize_graph(_ specPath: UnsafePointer<CChar>?, _ outPath: UnsafePointer<CChar>?,
                               _ weightFormat: UnsafePointer<CChar>?, _ biasFormat: UnsafePointer<CChar>?,

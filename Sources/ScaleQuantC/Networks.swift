@@ -3,7 +3,9 @@ import ScaleQuant
 /// Largest accepted number of layers of a network passed to `sq_quantize_mlp`.
 let maxNetworkLayers = Int64(1) << 16
 
-/// Quantizes a ReLU network (multilayer perceptron) with the methods of `scalequant quantize`.
+/// Quantizes a ReLU network (multilayer perceptron) with the methods of `scalequant quantize`: a thin wrapper that
+/// builds the perceptron graph and calls the library's one quantizer (``GraphQuantizer``), as ``sq_quantize_graph``
+/// does for a perceptron spec (revision 3).
 ///
 /// Layout (L = `n_layers` ≥ 1; all integers int64):
 /// - `widths`: L + 1 values ≥ 1, the input size then the output size of each layer (n₀, n₁, …, n_L);
@@ -50,7 +52,7 @@ public func sq_quantize_mlp(_ nLayers: Int64, _ widths: UnsafePointer<Int64>?, _
 }
 
 /// Data-aware quantization of a ReLU network on calibration inputs: the method `data` of `scalequant quantize`
-/// (``DataAwareQuantizer``: exact per-neuron searches over each hidden neuron's rescaling family minimizing the
+/// (``GraphDataAwareQuantizer`` on the perceptron: exact per-neuron searches over each hidden neuron's rescaling family minimizing the
 /// output error on the calibration data, as coordinate descent started from cd's result or RTN's, at most 50
 /// sweeps per layer as the CLI's default).
 ///

@@ -76,7 +76,7 @@ func graphComparisonMetrics(reference a: GraphNetwork, other b: GraphNetwork, ra
 }
 
 extension QuantizeCommand {
-    /// `quantize` on a graph spec: methods rtn, cle, cd and data (with `--calib`). One format and one method
+    /// `quantize` on a graph spec: every method (exact and l2r only for perceptrons; data with `--calib`). One format and one method
     /// without `--report`: writes a spec and its safetensors weights (never over the inputs) and prints the metrics
     /// against the (folded) input; otherwise ``renderGraphRuns(methods:formats:progress:)``.
     func renderGraph(progress: (Int, Int, String) -> Void = { _, _, _ in }) throws -> String {
@@ -91,10 +91,9 @@ extension QuantizeCommand {
         }
         let methodName = methodList[0].lowercased(), formatName = formatList[0]
         let dataAware = QuantizationMethodCatalog.named(methodName)?.needsCalibration == true
-        guard let m = dataAware ? .coordinateDescent : QuantizationMethod(rawValue: methodName),
-              [.rtn, .cle, .coordinateDescent].contains(m) else {
-            throw CLIError("method '\(methodName)' is not available for graph specs: use rtn, cle, cd (exact coordinate "
-                           + "descent on the l2 path-metric) or data (output error on --calib inputs)")
+        guard let m = dataAware ? .coordinateDescent : QuantizationMethod(rawValue: methodName) else {
+            throw CLIError("unknown method '\(methodName)': expected "
+                           + QuantizationMethodCatalog.names(graphs: false).joined(separator: ", "))
         }
         if spec != nil { throw CLIError("--spec names MLP layers; a graph spec (.json) describes itself") }
         if calib != nil && !dataAware { throw CLIError("--calib is used by method data only") }
@@ -131,6 +130,8 @@ extension QuantizeCommand {
             }
         } catch let e as CLIError {
             throw e
+        } catch GraphError.unsupported(let message) {
+            throw CLIError(message)
         } catch {
             throw CLIError("\(error)")
         }
@@ -184,9 +185,9 @@ extension QuantizeCommand {
     /// and `--report DIR` gets report.html, results.json and results.csv (``QuantizationReport``).
     func renderGraphRuns(methods methodList: [String], formats formatList: [String],
                          progress: (Int, Int, String) -> Void) throws -> String {
-        for m in methodList where !QuantizationMethodCatalog.names(graphs: true).contains(m) {
-            throw CLIError("method '\(m)' is not available for graph specs: use "
-                           + QuantizationMethodCatalog.names(graphs: true).joined(separator: ", "))
+        for m in methodList where QuantizationMethodCatalog.named(m) == nil {
+            throw CLIError("unknown method '\(m)': expected "
+                           + QuantizationMethodCatalog.names(graphs: false).joined(separator: ", "))
         }
         if spec != nil { throw CLIError("--spec names MLP layers; a graph spec (.json) describes itself") }
         if methodList.contains("data") && calib == nil {

@@ -176,7 +176,7 @@ struct QuantizeCommand: ParsableCommand {
         let inputs = try data.map { try loadInputs($0, inputs: net.inputSize) }
         var pairs: [(String, JSONValue)] = [("method", .string(e.method)), ("format", .string(e.format)),
                                             ("bias_format", .string(biasFormat ?? e.format)), ("output", .string(output))]
-        guard let quantized = e.network else { throw CLIError("internal error: the MLP entry has no network") }
+        guard let quantized = e.network else { throw CLIError("internal error: the report entry has no network") }
         pairs += try comparisonMetrics(reference: net, other: quantized, radius: 1, data: inputs)
         if e.method == "cd" || e.method == "data" { pairs.append(("sweeps", .integer(e.sweeps))) }
         if let evalData {

@@ -3,7 +3,7 @@ public enum GridChoice: Sendable {
     /// The same grid in every layer.
     case fixed(any NumberGrid)
     /// Symmetric integer grid `s_ℓ·{−q…q}`, q = 2^(bits−1) − 1, with a per-layer step s_ℓ = max|·|/q over the
-    /// layer's weights (or biases) of a *reference* network (see ``NetworkGridSpec`` and ``GraphGridSpec``).
+    /// layer's weights (or biases) of a *reference* network (see ``GraphGridSpec``).
     case integerPerLayer(bits: Int)
 
     /// The choice a format name stands for wherever a network is quantized (CLI, C interface, reports,

@@ -1,6 +1,6 @@
 extension GraphPathLifting {
     /// The exact ℓ² path-metric ‖Φ(θ) − Φ(θ')‖₂, without cancellation (arXiv 2405.15006 for the metric; the
-    /// recurrence is ours, as for ``PathLifting/l2PathMetric(_:_:)``).
+    /// recurrence is ours, docs/Theory.md §4).
     ///
     /// With Δ_e the restriction of Φ(θ) − Φ(θ') to the in-paths of value element e, E_e = ‖Δ_e‖²,
     /// G_e = ⟨Δ_e, Φ'_e⟩, B_e = ‖Φ'_e‖² (input elements: 0, 0, 1), every edge k → e of weights (w, w'), d = w − w'

@@ -1,5 +1,5 @@
 /// The per-element path quantities that the exact coordinate descent on ‖Φ(θ) − Φ(θ̂)‖₂² needs (docs/Theory.md §4; the
-/// MLP derivation is in ``NetworkQuantizer``'s coordinate descent): for every element e of every value, with P_e,
+/// perceptron derivation is in ``DenseChainQuantizer``'s coordinate descent): for every element e of every value, with P_e,
 /// P̂_e the vectors of in-path values of e in θ and θ̂ and S_e, Ŝ_e those of its out-paths,
 /// the paths through e form the block P_e ⊗ S_e of Φ, so a unit's contribution to the metric is expressed through
 /// ⟨P, P̂⟩, ‖P̂‖², ⟨S, Ŝ⟩ and ‖Ŝ‖² of the elements around it.

@@ -49,12 +49,12 @@ public struct GraphNodeGrids: Sendable {
     }
 }
 
-/// How the weights and biases of a ``GraphNetwork`` are rounded: the graph counterpart of ``NetworkGridSpec``.
+/// How the weights and biases of a ``GraphNetwork`` are rounded: one grid pair per conv2d/linear node.
 ///
 /// ``GridChoice/fixed(_:)`` puts every conv2d/linear node on the same grid; ``GridChoice/integerPerLayer(bits:)``
 /// gives each such node its own integer step max|·|/q (q = 2^(bits−1) − 1) over the node's weights (biases: its
 /// biases, or its weights if they are all zero) **of a reference graph**. A step taken from a maximum changes when
-/// a channel is rescaled, so the reference is part of the method (exactly as for MLPs): RTN uses the input graph,
+/// a channel is rescaled, so the reference is part of the method (for perceptrons too): RTN uses the input graph,
 /// CLE the equalized graph, cd the rescaling-invariant ``GraphNetwork/normalForm()`` and, as a second choice, the
 /// equalized normal form.
 public struct GraphGridSpec: Sendable {
@@ -262,7 +262,7 @@ public enum GraphQuantizer {
     /// each ``ChannelGroup``, r₁ = max |weight| over the incoming kernel slices of all its incoming members (weights
     /// only, as in the paper) and r₂ = max |weight| over every parameter reading it; the incoming parameters
     /// (weights and biases) are multiplied by λ = √(r₂/r₁) and the outgoing ones divided by it, which makes both
-    /// ranges √(r₁r₂) (the MLP's s = √(r₁/r₂) = 1/λ, ``NetworkQuantizer/crossLayerEqualized(_:)``). Groups are
+    /// ranges √(r₁r₂) (the dense-chain solver's s = √(r₁/r₂) = 1/λ, ``DenseChainQuantizer/crossLayerEqualized(_:)``, which perceptrons use). Groups are
     /// visited in order and the sweeps repeated until max |log λ| < 1e-14, i.e. to the fixed point, which is the
     /// same for every member of the rescaling orbit (tested), or 10,000 sweeps. Groups without weights on one side
     /// are left alone. The function is unchanged; batch normalization must be folded first.
@@ -328,7 +328,7 @@ public enum GraphQuantizer {
     }
 
     /// Coordinate descent from every rescaling-independent start, keeping the best end point (the graph version
-    /// of the MLP's `bestCoordinateDescent`).
+    /// of the dense-chain solver's `bestCoordinateDescent`).
     ///
     /// Grid choices: those of the ``GraphNetwork/normalForm()`` and, when they differ (integer grids with per-node
     /// steps), those of the cross-layer-equalized normal form, the grids CLE rounds to. Starts on each choice: RTN

@@ -49,6 +49,11 @@ public struct GraphNodeGrids: Sendable {
     }
 }
 
+extension GraphParameter {
+    /// Its grid.
+    func grid(_ grids: GraphNodeGrids) -> any NumberGrid { isBias ? grids.bias(node) : grids.weight(node) }
+}
+
 /// How the weights and biases of a ``GraphNetwork`` are rounded: one grid pair per conv2d/linear node.
 ///
 /// ``GridChoice/fixed(_:)`` puts every conv2d/linear node on the same grid; ``GridChoice/integerPerLayer(bits:)``

@@ -14,3 +14,4 @@ struct GraphParameter: Hashable, Sendable {
     func set(_ v: Double, in g: inout GraphNetwork) {
         if isBias { g.nodes[node].bias[index] = v } else { g.nodes[node].weight[index] = v }
     }
+}

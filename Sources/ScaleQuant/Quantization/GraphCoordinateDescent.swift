@@ -1,5 +1,3 @@
-}
-
 /// Which step of coordinate descent handles which channels and parameters of a graph.
 struct GraphDescentPlan: Sendable {
     /// The rescaling structure of the reference graph.

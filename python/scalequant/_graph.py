@@ -8,7 +8,7 @@ from . import _lib
 from ._mlp import _MLP_ALIASES
 from ._support import ScaleQuantError, ScaleQuantTypeError, _call, _name, _path, _ptr, _to_numpy
 
-#: Method names of :func:`quantize_graph` and their C codes (``exact`` and ``l2r`` are for MLPs only).
+#: Method names of :func:`quantize_graph` and their C codes (``exact`` and ``l2r``: for perceptron specs only).
 GRAPH_METHODS = {"rtn": 0, "cle": 1, "cd": 4, "data": 5}
 _MLP_ONLY = {"exact": 2, "l2r": 3}
 
@@ -73,7 +73,9 @@ def quantize_graph(spec, output, fmt, method="cd", bias_fmt=None, calib=None, ma
         ``rtn`` round to nearest; ``cle`` cross-layer equalization then rtn; ``cd`` exact coordinate descent on
         the ℓ² path-metric (at most ``max_sweeps`` sweeps); ``data`` data-aware: coordinate descent over channel
         groups on the squared output error on ``calib`` (needs ``calib``), started from the best of cd and RTN/CLE
-        starts, at most min(3, ``max_sweeps``) sweeps. ``exact`` and ``l2r`` exist for MLPs only (code 4).
+        starts, at most min(3, ``max_sweeps``) sweeps. ``exact`` (one hidden layer) and ``l2r`` for specs that are
+        perceptrons only (C interface revision 3; other graphs: code 4); a perceptron spec gets the results of
+        :func:`quantize_mlp` bit for bit.
     bias_fmt : str, optional
         Bias format (default: ``fmt``).
     calib : array_like, optional

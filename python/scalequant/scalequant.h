@@ -1,5 +1,5 @@
 /*
- * scalequant.h — the C interface of libScaleQuantC (ABI version 1, revision 2).
+ * scalequant.h — the C interface of libScaleQuantC (ABI version 1, revision 3).
  *
  * Versioning: sq_abi_version() changes on any incompatible change; sq_abi_revision() counts compatible additions
  * within a version (a caller written for revision r works with any library of the same version and revision >= r):
@@ -7,6 +7,9 @@
  *               sq_quantize_mlp;
  *   revision 1: method SQ_METHOD_R2L of sq_quantize_factors, sq_quantize_mlp_data, sq_abi_revision.
  *   revision 2: sq_quantize_graph (graph specs: convolutional and residual networks).
+ *   revision 3: one network model: sq_quantize_graph also takes SQ_MLP_EXACT and SQ_MLP_L2R for specs that are
+ *               perceptrons and quantizes perceptron specs bit for bit as sq_quantize_mlp does (which stays, with
+ *               sq_quantize_mlp_data, as a thin wrapper over the same library entry point).
  * A revision-0 library has no sq_abi_revision symbol.
  *
  * Documentation only: the library is written in Swift (@_cdecl functions in Sources/ScaleQuantC); this header
@@ -54,7 +57,7 @@
 #define SQ_MLP_CD 4
 
 /* Method codes of sq_quantize_graph (revision 2): SQ_MLP_RTN, SQ_MLP_CLE, SQ_MLP_CD and SQ_GRAPH_DATA; SQ_MLP_EXACT
- * and SQ_MLP_L2R exist for MLPs only (SQ_ERR_UNSUPPORTED). */
+ * and SQ_MLP_L2R (revision 3) for specs that are perceptrons only (other graphs: SQ_ERR_UNSUPPORTED). */
 #define SQ_GRAPH_DATA 5
 
 #ifdef __cplusplus
@@ -64,7 +67,7 @@ extern "C" {
 /* Version of this interface; incremented on any incompatible change. */
 int32_t sq_abi_version(void);
 
-/* Revision within the version (compatible additions, see the top of this file); 2 for this header. */
+/* Revision within the version (compatible additions, see the top of this file); 3 for this header. */
 int32_t sq_abi_revision(void);
 
 /* out_values[8] = {precision, emin, emax, max_finite, min_subnormal, min_normal, finite_values, kind};

@@ -130,7 +130,7 @@ def test_header_compiles_and_links(tmp_path):
 
 def test_versions():
     assert sq.abi_version() == _lib.ABI_VERSION == 1
-    assert sq.abi_revision() == _lib.ABI_REVISION == 2
+    assert sq.abi_revision() == _lib.ABI_REVISION == 3
     assert _lib.has_quantize_mlp_data
 
 

@@ -135,8 +135,8 @@ struct QuantizeCommand: ParsableCommand {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 let result: GraphQuantizationResult
                 do {
-                    result = try QuantizationReport.quantize(net, method: mName, grids: grids, calibration: calibration,
-                                                             options: options)
+                    result = try GraphQuantizer.quantize(net, method: mName, grids: grids, calibration: calibration,
+                                                         options: options)
                 } catch GraphError.unsupported(let message) {
                     throw CLIError(message)
                 } catch {

@@ -241,6 +241,28 @@ public enum GraphQuantizer {
                           grids: used, sweeps: sweeps, history: history, scalings: scalings)
     }
 
+    /// Quantizes `graph` with one method of ``QuantizationMethodCatalog``, by name, on `grids`: the entry point of
+    /// the CLI, the reports and the experiments (``quantize(_:method:grids:options:)`` for the path-metric methods,
+    /// ``GraphDataAwareQuantizer`` for `data`, which needs `calibration` inputs).
+    ///
+    /// - Throws: ``GraphError`` (unknown method, a method that does not apply to the graph, data without
+    ///   calibration, bad calibration), ``FormatError``.
+    public static func quantize(_ graph: GraphNetwork, method: String, grids: GraphGridSpec,
+                                calibration: (inputs: [Double], count: Int)?,
+                                options: GraphCoordinateDescentOptions) throws -> GraphQuantizationResult {
+        guard let entry = QuantizationMethodCatalog.named(method) else {
+            throw GraphError.invalidArgument("unknown method '\(method)': expected one of "
+                                             + QuantizationMethodCatalog.names(graphs: false).joined(separator: ", "))
+        }
+        if let m = entry.method { return try GraphQuantizer.quantize(graph, method: m, grids: grids, options: options) }
+        guard let calibration else {
+            throw GraphError.invalidArgument("method \(entry.name) needs calibration inputs (--calib X.npy)")
+        }
+        return try GraphDataAwareQuantizer.quantize(graph, grids: grids, calibration: calibration.inputs,
+                                                    count: calibration.count,
+                                                    options: GraphDataAwareOptions(pathMetric: options)).quantization
+    }
+
     /// A result with its ℓ² path-metric against `original` (batch-norm free) computed. O(E).
     static func result(method: QuantizationMethod, original folded: GraphNetwork, quantized: GraphNetwork,
                        foldedBatchNorm: Bool, grids used: GraphNodeGrids, sweeps: Int, history: [Double],

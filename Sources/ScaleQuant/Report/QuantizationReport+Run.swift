@@ -50,28 +50,6 @@ extension QuantizationReport {
         return s
     }
 
-    /// Quantizes `graph` with one method of ``QuantizationMethodCatalog``, by name, on `grids`: the one entry point
-    /// of the CLI, the C interface and the reports (``GraphQuantizer`` for the path-metric methods,
-    /// ``GraphDataAwareQuantizer`` for `data`, which needs `calibration` inputs).
-    ///
-    /// - Throws: ``GraphError`` (unknown method, a method that does not apply to the graph, data without
-    ///   calibration, bad calibration), ``FormatError``.
-    public static func quantize(_ graph: GraphNetwork, method: String, grids: GraphGridSpec,
-                                calibration: (inputs: [Double], count: Int)?,
-                                options: GraphCoordinateDescentOptions) throws -> GraphQuantizationResult {
-        guard let entry = QuantizationMethodCatalog.named(method) else {
-            throw GraphError.invalidArgument("unknown method '\(method)': expected one of "
-                                             + QuantizationMethodCatalog.names(graphs: false).joined(separator: ", "))
-        }
-        if let m = entry.method { return try GraphQuantizer.quantize(graph, method: m, grids: grids, options: options) }
-        guard let calibration else {
-            throw GraphError.invalidArgument("method \(entry.name) needs calibration inputs (--calib X.npy)")
-        }
-        return try GraphDataAwareQuantizer.quantize(graph, grids: grids, calibration: calibration.inputs,
-                                                    count: calibration.count,
-                                                    options: GraphDataAwareOptions(pathMetric: options)).quantization
-    }
-
     /// Runs every (format, method) pair on a graph, formats outer, and measures each result against the folded
     /// graph; `layerNames` are the conv2d/linear nodes' names (a perceptron's: "layer ℓ", with its widths).
     ///
@@ -89,7 +67,8 @@ extension QuantizationReport {
             let spec = try GraphGridSpec(format: f)
             for m in methods {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let r = try quantize(graph, method: m, grids: spec, calibration: calibration, options: options)
+                let r = try GraphQuantizer.quantize(graph, method: m, grids: spec, calibration: calibration,
+                                                   options: options)
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                 entries.append(try ReportEntry(method: m, format: f, original: folded, quantized: r.network, data: data,
                                                seconds: seconds, scalings: r.scalings, sweeps: r.sweeps))

@@ -128,9 +128,9 @@ func computeMLPGolden() throws -> [GoldenLine] {
                 defer { goldenTiming(key, t0) }
                 let result: GraphQuantizationResult
                 do {
-                    result = try QuantizationReport.quantize(model.network, method: method, grids: grids,
-                                                             calibration: (model.calibration, model.calibrationCount),
-                                                             options: GraphCoordinateDescentOptions())
+                    result = try GraphQuantizer.quantize(model.network, method: method, grids: grids,
+                                                         calibration: (model.calibration, model.calibrationCount),
+                                                         options: GraphCoordinateDescentOptions())
                 } catch {
                     lines.append(GoldenLine(key: key, digest: "error: \(error)", metrics: [0, 0, 0], sweeps: 0))
                     continue

@@ -84,7 +84,7 @@ import Testing
     @Test func dataNeedsCalibration() throws {
         let net = GraphNetwork.randomPerceptron(widths: [3, 4, 2], seed: 1)
         #expect(throws: GraphError.self) {
-            try QuantizationReport.quantize(net, method: "data", grids: try GraphGridSpec(format: "e4m3"),
+            try GraphQuantizer.quantize(net, method: "data", grids: try GraphGridSpec(format: "e4m3"),
                                             calibration: nil, options: .init())
         }
         #expect(throws: GraphError.self) {

@@ -25,11 +25,11 @@ struct QuantizationMethodCatalogTests {
         let calibPerceptron = rng.gaussians(8 * 4), calibGraph = rng.gaussians(4 * graph.inputSize)
         let spec = try GraphGridSpec(format: "e4m3")
         for e in QuantizationMethodCatalog.all {
-            let perceptronRan = (try? QuantizationReport.quantize(perceptron, method: e.name, grids: spec,
+            let perceptronRan = (try? GraphQuantizer.quantize(perceptron, method: e.name, grids: spec,
                                                                   calibration: (calibPerceptron, 8),
                                                                   options: .init())) != nil
             #expect(perceptronRan == e.perceptrons, "\(e.name) on a perceptron")
-            let graphRan = (try? QuantizationReport.quantize(graph, method: e.name, grids: spec,
+            let graphRan = (try? GraphQuantizer.quantize(graph, method: e.name, grids: spec,
                                                              calibration: (calibGraph, 4), options: .init())) != nil
             #expect(graphRan == e.graphs, "\(e.name) on a graph")
         }

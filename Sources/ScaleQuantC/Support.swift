@@ -83,7 +83,8 @@ func classify(_ error: Error) -> (Int32, String) {
         default: return (SQStatus.invalidArgument, e.description)
         }
     case let e as GraphError:
-        if case .unsupported = e { return (SQStatus.unsupported, e.description) }
+        // The CLI prints an unsupported case's reason alone; so does the C interface (same message everywhere).
+        if case .unsupported(let reason) = e { return (SQStatus.unsupported, reason) }
         return (SQStatus.invalidArgument, e.description)
     case let e as FileFormatError: return (SQStatus.invalidArgument, e.description)
     default: return (SQStatus.internalError, "\(error)")

@@ -125,7 +125,7 @@ def test_header_compiles_and_links(tmp_path):
     subprocess.run(["cc", "-std=c99", "-Wall", "-Werror", "-I", str(header.parent), str(src), "-o", str(exe),
                     "-L", str(libdir), "-lScaleQuantC", "-Wl,-rpath," + str(libdir)], check=True)
     out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["1", "2", "0", "448"]
+    assert out == ["1", "3", "0", "448"]
 
 
 def test_versions():

@@ -173,6 +173,7 @@ struct ChannelProblemTests {
         let (grid, trials, bias) = Self.lineCases[caseIndex]
         var gen = ChannelTestSupport(rng: SeededGenerator(seed: 7100 + UInt64(caseIndex)))
         let periodic = grid.maxFinite == .infinity
+        var withLambda = 0
         for trial in 0..<trials {
             let small = grid.positiveValueCount.map { $0 > 10_000 } ?? false
             let m = 1 + Int(gen.rng.next() % (small ? 3 : 5)), n = 1 + Int(gen.rng.next() % (small ? 3 : 5))
@@ -204,6 +205,7 @@ struct ChannelProblemTests {
                     "\(grid) trial \(trial): line search \(ls.objective), brute force \(bf.value) at λ = \(bf.lambda)")
             // The returned point is the family member at the returned λ (up to coordinates without weights).
             if let lambda = ls.lambda {
+                withLambda += 1
                 let (xh, yh) = ChannelTestSupport.member(p, lambda)
                 #expect(ChannelTestSupport.close(try p.objective(xHat: xh, yHat: yh), ls.objective, 1e-9),
                         "\(grid) trial \(trial): λ = \(lambda)")
@@ -212,6 +214,8 @@ struct ChannelProblemTests {
             let scan = try ChannelTestSupport.denseScan(p, lo: range.lo, hi: range.hi, ratio: ratio)
             #expect(scan >= ls.objective - 1e-9 * max(abs(scan), abs(ls.objective)), "\(grid) trial \(trial): scan \(scan) < \(ls.objective)")
         }
+        // The member check above runs only where the line search moved to a λ: it must have run in most trials.
+        #expect(withLambda * 2 >= trials, "\(grid): only \(withLambda) of \(trials) trials returned a λ")
     }
 
     /// N = 1, x = a/c, y = b/d: the family is a one-parameter subset of what RankOne.solveWeighted searches exactly,

@@ -206,9 +206,11 @@ struct GraphCoordinateDescentTests {
             let grids = try GraphGridSpec.uniform(weight: grid).resolve(for: net)
             let plan = try GraphDescentPlan(net, grids)
             var q = GraphQuantizer.roundToNearest(net, grids)
+            var checked = 0
             for n in net.nodes.indices where !plan.channels[n].isEmpty {
                 let subs = try channelSubproblems(net, q, node: n, plan: plan, grids: grids)
                 for s in subs {
+                    checked += 1
                     var best = Double.infinity
                     for lambda in familyScan(x: s.problem.x, y: s.problem.y, gridX: grid, gridY: grid) {
                         let member = substituted(q, s, x: s.problem.x.map { grid.round($0 / lambda) },
@@ -226,6 +228,7 @@ struct GraphCoordinateDescentTests {
                 try GraphQuantizer.channelStep(net, &q, node: n, groups: plan.channels[n], plan: plan, grids: grids,
                                                options: .init())
             }
+            #expect(checked >= 2, "\(name): only \(checked) channel subproblems were checked")
         }
     }
 
@@ -284,6 +287,7 @@ struct GraphCoordinateDescentTests {
                 options.maxSweeps = 4
                 let cd = try GraphQuantizer.quantize(g, method: .coordinateDescent, grids: spec, options: options)
                 #expect(onGrids(cd.network, cd.grids), "\(name)")
+                #expect(cd.history.count >= 2 && cd.sweeps >= 1, "\(name): no sweep ran, nothing to check")
                 for (a, b) in zip(cd.history, cd.history.dropFirst()) { #expect(b <= a * (1 + 1e-12), "\(name)") }
                 let rtn = try GraphQuantizer.quantize(g, method: .rtn, grids: spec)
                 let cle = try GraphQuantizer.quantize(g, method: .cle, grids: spec)

@@ -56,57 +56,6 @@ public func parseFiniteNumber(_ token: String) throws(CLIError) -> Double {
 /// ``JSONValue``).
 public func formatNumber(_ x: Double) -> String { NumberText.shortest(x) }
 
-/// A JSON value with objects in insertion order, so the output is stable and diff-friendly. Serialized by
-/// ``rendered``; non-finite numbers become `null` (JSON has no NaN or infinity).
-public enum JSONValue: Sendable {
-    /// `null`.
-    case null
-    /// `true` / `false`.
-    case bool(Bool)
-    /// An integer, printed exactly.
-    case integer(Int)
-    /// An unsigned integer, printed exactly (counts that exceed `Int`).
-    case unsigned(UInt64)
-    /// A binary64 number, printed shortest round-trip; non-finite values print as `null`.
-    case number(Double)
-    /// A string, escaped.
-    case string(String)
-    /// An array.
-    case array([JSONValue])
-    /// An object, keys in the given order.
-    case object([(String, JSONValue)])
-
-    /// `.number(x)`, or `.null` for `nil`.
-    public static func nullable(_ x: Double?) -> JSONValue { x.map { .number($0) } ?? .null }
-    /// `.integer(x)`, or `.null` for `nil`.
-    public static func nullable(_ x: Int?) -> JSONValue { x.map { .integer($0) } ?? .null }
-    /// `.unsigned(x)`, or `.null` for `nil`.
-    public static func nullable(_ x: UInt64?) -> JSONValue { x.map { .unsigned($0) } ?? .null }
-    /// `.string(s)`, or `.null` for `nil`.
-    public static func nullable(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
-
-    /// Compact JSON text: objects of an array each on their own line when `pretty` is set (one level deep).
-    public func rendered(pretty: Bool = false) -> String {
-        if pretty, case .array(let items) = self, !items.isEmpty {
-            return "[\n" + items.map { "  " + $0.rendered() }.joined(separator: ",\n") + "\n]"
-        }
-        switch self {
-        case .null: return "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .integer(let i): return String(i)
-        case .unsigned(let u): return String(u)
-        case .number(let x): return x.isFinite ? formatNumber(x) : "null"
-        case .string(let s): return JSONValue.quote(s)
-        case .array(let items): return "[" + items.map { $0.rendered() }.joined(separator: ", ") + "]"
-        case .object(let pairs):
-            return "{" + pairs.map { JSONValue.quote($0.0) + ": " + $0.1.rendered() }.joined(separator: ", ") + "}"
-        }
-    }
-
-    /// A JSON string literal.
-    static func quote(_ s: String) -> String { jsonString(s) }
-}
-
 /// A plain-text table with aligned columns: text columns left-aligned, numeric ones right-aligned.
 public struct TextTable {
     /// Column headers.

@@ -73,54 +73,44 @@ extension GraphNetwork {
         return (tensors, names)
     }
 
-    /// The JSON spec text, one node per line.
+    /// The JSON spec text: one key per line, one node per line.
     func specJSON(weightsFile: String, tensorNames names: [String: [String: String]], description: String) -> String {
-        func list(_ v: [Int]) -> String { "[" + v.map(String.init).joined(separator: ", ") + "]" }
-        func ref(_ node: String, _ field: String) -> String { names[node]?[field].map(jsonString) ?? "null" }
-        var lines: [String] = []
-        for node in nodes {
-            var f = ["\"name\": \(jsonString(node.name))", "\"kind\": \"\(node.operation.kind)\"",
-                     "\"inputs\": [" + node.inputs.map(jsonString).joined(separator: ", ") + "]"]
+        func list(_ v: [Int]) -> JSONValue { .array(v.map { .integer($0) }) }
+        func ref(_ node: String, _ field: String) -> JSONValue { .nullable(names[node]?[field]) }
+        let specNodes = nodes.map { node -> JSONValue in
+            var f: [(String, JSONValue)] = [("name", .string(node.name)), ("kind", .string(node.operation.kind)),
+                                            ("inputs", .array(node.inputs.map { .string($0) }))]
             switch node.operation {
             case .conv2d(let g):
-                f += ["\"weight\": \(ref(node.name, "weight"))", "\"bias\": \(ref(node.name, "bias"))",
-                      "\"in_channels\": \(g.inChannels)", "\"out_channels\": \(g.outChannels)",
-                      "\"kernel_size\": \(list([g.kernelHeight, g.kernelWidth]))",
-                      "\"stride\": \(list([g.strideHeight, g.strideWidth]))",
-                      "\"padding\": \(list([g.paddingHeight, g.paddingWidth]))", "\"dilation\": [1, 1]",
-                      "\"groups\": \(g.groups)"]
+                f += [("weight", ref(node.name, "weight")), ("bias", ref(node.name, "bias")),
+                      ("in_channels", .integer(g.inChannels)), ("out_channels", .integer(g.outChannels)),
+                      ("kernel_size", list([g.kernelHeight, g.kernelWidth])),
+                      ("stride", list([g.strideHeight, g.strideWidth])),
+                      ("padding", list([g.paddingHeight, g.paddingWidth])), ("dilation", list([1, 1])),
+                      ("groups", .integer(g.groups))]
             case .linear(let fin, let fout):
-                f += ["\"weight\": \(ref(node.name, "weight"))", "\"bias\": \(ref(node.name, "bias"))",
-                      "\"in_features\": \(fin)", "\"out_features\": \(fout)"]
+                f += [("weight", ref(node.name, "weight")), ("bias", ref(node.name, "bias")),
+                      ("in_features", .integer(fin)), ("out_features", .integer(fout))]
             case .maxPool2d(let p), .avgPool2d(let p):
-                f += ["\"kernel_size\": \(list([p.kernelHeight, p.kernelWidth]))",
-                      "\"stride\": \(list([p.strideHeight, p.strideWidth]))", "\"padding\": [0, 0]"]
+                f += [("kernel_size", list([p.kernelHeight, p.kernelWidth])),
+                      ("stride", list([p.strideHeight, p.strideWidth])), ("padding", list([0, 0]))]
             case .flatten:
-                f += ["\"start_dim\": 1"]
+                f += [("start_dim", .integer(1))]
             case .batchNorm2d(let b):
-                f += ["\"num_features\": \(b.gamma.count)"]
-                f += ["weight", "bias", "running_mean", "running_var"].map { "\"\($0)\": \(ref(node.name, $0))" }
-                f += ["\"eps\": \(b.eps)"]
+                f += [("num_features", .integer(b.gamma.count))]
+                f += ["weight", "bias", "running_mean", "running_var"].map { ($0, ref(node.name, $0)) }
+                f += [("eps", .number(b.eps))]
             case .relu, .add:
                 break
             }
-            f.append("\"output_shape\": \(list(node.outputShape))")
-            lines.append("    {" + f.joined(separator: ", ") + "}")
+            f.append(("output_shape", list(node.outputShape)))
+            return .object(f)
         }
-        let layoutName = inputShape.count == 3 ? "CHW" : "F"
-        return """
-        {
-          "format": "scalequant-graph",
-          "version": 1,
-          "description": \(jsonString(description)),
-          "weights": \(jsonString(weightsFile)),
-          "input": {"name": "input", "shape": \(list(inputShape)), "layout": "\(layoutName)"},
-          "output": \(jsonString(nodes[nodes.count - 1].name)),
-          "nodes": [
-        \(lines.joined(separator: ",\n"))
-          ]
-        }
-
-        """
+        let input: JSONValue = .object([("name", .string("input")), ("shape", list(inputShape)),
+                                        ("layout", .string(inputShape.count == 3 ? "CHW" : "F"))])
+        return JSONValue.object([("format", .string("scalequant-graph")), ("version", .integer(1)),
+                                 ("description", .string(description)), ("weights", .string(weightsFile)),
+                                 ("input", input), ("output", .string(nodes[nodes.count - 1].name)),
+                                 ("nodes", .array(specNodes))]).rendered(pretty: true) + "\n"
     }
 }

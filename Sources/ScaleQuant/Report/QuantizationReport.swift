@@ -127,34 +127,30 @@ public struct QuantizationReport: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func jnum(_ x: Double?) -> String {
-        guard let x, x.isFinite else { return "null" }
-        let s = x.description
-        return s.hasSuffix(".0") ? String(s.dropLast(2)) : s
+    /// The JSON object of one entry (`file` added when given).
+    public static func json(_ e: ReportEntry, file: String? = nil) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [("method", .string(e.method)), ("format", .string(e.format)),
+                                            ("bits_per_weight", .nullable(e.bitsPerWeight))]
+        if let file { pairs.append(("output", .string(file))) }
+        pairs += [("l2_path_metric", .number(e.l2PathMetric)), ("relative_l2_path_metric", .number(e.relativeL2PathMetric)),
+                  ("layer_shares", .array(e.layerShares.map { .number($0) })),
+                  ("weight_relative_error", .number(e.weightRelativeError)),
+                  ("certified_output_bound", .nullable(e.certifiedBound)),
+                  ("output_relative_error", .nullable(e.outputRelativeError)),
+                  ("output_max_error", .nullable(e.outputMaxError)), ("accuracy", .nullable(e.accuracy)),
+                  ("eval_relative_error", .nullable(e.evalRelativeError)), ("sweeps", .integer(e.sweeps)),
+                  ("seconds", .number(e.seconds))]
+        return .object(pairs)
     }
 
-    /// JSON object of one entry (`file` added when given).
-    public static func json(_ e: ReportEntry, file: String? = nil) -> String {
-        var pairs: [(String, String)] = [("method", jsonString(e.method)), ("format", jsonString(e.format)),
-                                         ("bits_per_weight", e.bitsPerWeight.map(String.init) ?? "null")]
-        if let file { pairs.append(("output", jsonString(file))) }
-        pairs += [("l2_path_metric", jnum(e.l2PathMetric)), ("relative_l2_path_metric", jnum(e.relativeL2PathMetric)),
-                  ("layer_shares", "[" + e.layerShares.map { jnum($0) }.joined(separator: ", ") + "]"),
-                  ("weight_relative_error", jnum(e.weightRelativeError)),
-                  ("certified_output_bound", jnum(e.certifiedBound)),
-                  ("output_relative_error", jnum(e.outputRelativeError)), ("output_max_error", jnum(e.outputMaxError)),
-                  ("accuracy", jnum(e.accuracy)), ("eval_relative_error", jnum(e.evalRelativeError)),
-                  ("sweeps", String(e.sweeps)), ("seconds", jnum(e.seconds))]
-        return "{" + pairs.map { jsonString($0.0) + ": " + $0.1 }.joined(separator: ", ") + "}"
-    }
-
-    /// The whole report as one JSON object (`files[i]` names entry i's output file when given).
+    /// The whole report as one JSON object, one key and one result per line (`files[i]` names entry i's output
+    /// file when given).
     public func json(files: [String]? = nil) -> String {
-        let items = entries.enumerated().map { i, e in "  " + Self.json(e, file: files?[i]) }
-        return "{\"title\": \(jsonString(title)), \"widths\": [\(widths.map(String.init).joined(separator: ", "))], "
-            + "\"samples\": \(samples), \"float_accuracy\": \(Self.jnum(floatAccuracy)), "
-            + "\"float_eval_relative_error\": \(Self.jnum(floatEvalRelativeError)), \"results\": [\n"
-            + items.joined(separator: ",\n") + "\n]}"
+        JSONValue.object([("title", .string(title)), ("widths", .array(widths.map { .integer($0) })),
+                          ("samples", .integer(samples)), ("float_accuracy", .nullable(floatAccuracy)),
+                          ("float_eval_relative_error", .nullable(floatEvalRelativeError)),
+                          ("results", .array(entries.enumerated().map { i, e in Self.json(e, file: files?[i]) }))])
+            .rendered(pretty: true)
     }
 
     static func esc(_ s: String) -> String {

@@ -30,28 +30,20 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .long, help: "Inputs as .npy, shape [N, inputs].")
     var data: String?
 
-    @Option(name: .long, help: "JSON layer-name spec (applies to both models).")
-    var spec: String?
+    @OptionGroup var modelOptions: ModelOptions
 
     @Flag(name: .long, help: "Print a JSON object.")
     var json = false
 
     func render() throws -> String {
         guard radius >= 0, radius.isFinite else { throw CLIError("--radius must be a finite number >= 0") }
-        if isGraphSpec(a) || isGraphSpec(b) {
-            guard isGraphSpec(a) && isGraphSpec(b) else {
-                throw CLIError("compare a graph spec (.json) with another graph spec, not with an MLP file")
-            }
-            if spec != nil { throw CLIError("--spec names MLP layers; a graph spec (.json) describes itself") }
-            let ga = try loadGraph(a).network, gb = try loadGraph(b).network
-            let inputs = try data.map { try loadGraphInputs($0, graph: ga) }
-            return renderKeyValues(try graphComparisonMetrics(reference: ga, other: gb, radius: radius, data: inputs),
-                                   json: json)
-        }
-        let (na, _) = try loadNetwork(a, specPath: spec)
-        let (nb, _) = try loadNetwork(b, specPath: spec)
-        let inputs = try data.map { try loadInputs($0, inputs: na.inputSize) }
-        return renderKeyValues(try comparisonMetrics(reference: na, other: nb, radius: radius, data: inputs), json: json)
+        let (na, la) = try modelOptions.load(a), (nb, lb) = try modelOptions.load(b)
+        let inputs = try data.map { try loadGraphInputs($0, graph: na) }
+        // Two tensor files are perceptrons: a mismatch is reported by their widths.
+        let perceptrons: Bool
+        if case .tensors = la, case .tensors = lb { perceptrons = true } else { perceptrons = false }
+        let metrics = perceptrons ? comparisonMetrics : graphComparisonMetrics
+        return renderKeyValues(try metrics(na, nb, radius, inputs), json: json)
     }
 
     func run() throws { emit(try render()) }

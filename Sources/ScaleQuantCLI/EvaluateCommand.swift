@@ -50,21 +50,15 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .long, help: "Labels (integer, [N]) or targets (float, [N, outputs]) as .npy.")
     var labels: String?
 
-    @Option(name: .long, help: "JSON layer-name spec for the model.")
-    var spec: String?
+    @OptionGroup var modelOptions: ModelOptions
 
     @Flag(name: .long, help: "Print a JSON object.")
     var json = false
 
     func render() throws -> String {
         let net: GraphNetwork
-        if isGraphSpec(model) {
-            if spec != nil { throw CLIError("--spec names MLP layers; a graph spec (.json) describes itself") }
-            do { net = try loadGraph(model).network.foldingBatchNorm() } catch let e as CLIError { throw e } catch {
-                throw CLIError("\(error)")
-            }
-        } else {
-            net = try loadNetwork(model, specPath: spec).network
+        do { net = try modelOptions.load(model).network.foldingBatchNorm() } catch let e as CLIError { throw e } catch {
+            throw CLIError("\(error)")
         }
         let d = try loadEvaluationData(inputs: data, labels: labels, network: net)
         var pairs: [(String, JSONValue)] = [("samples", .integer(d.count))]

@@ -32,7 +32,8 @@ func loadGraphInputs(_ path: String, graph: GraphNetwork) throws -> (values: [Do
         batch = array.shape[0]
     } else {
         let shape = graph.inputShape.map(String.init).joined(separator: ", ")
-        throw CLIError("\(path): data has shape \(array.shape), expected [N, \(size)] or [N, \(shape)]")
+        throw CLIError("\(path): data has shape \(array.shape), expected [N, \(size)]"
+                       + (graph.inputShape.count > 1 ? " or [N, \(shape)]" : ""))
     }
     if let i = array.values.firstIndex(where: { !$0.isFinite }) { throw CLIError("\(path): value \(i) is NaN or infinite") }
     return (array.values, batch)
@@ -76,8 +77,8 @@ func graphComparisonMetrics(reference a: GraphNetwork, other b: GraphNetwork, ra
 }
 
 extension QuantizeCommand {
-    /// `quantize` on a graph spec: every method (exact and l2r only for perceptrons; data with `--calib`). One format and one method
-    /// without `--report`: writes a spec and its safetensors weights (never over the inputs) and prints the metrics
+    /// `quantize` on a graph spec: every method (exact and l2r only for perceptrons; data with `--calib`). One
+    /// format and one method without `--report`: writes a spec and its safetensors weights (never over the inputs) and prints the metrics
     /// against the (folded) input; otherwise ``renderGraphRuns(methods:formats:progress:)``.
     func renderGraph(progress: (Int, Int, String) -> Void = { _, _, _ in }) throws -> String {
         let methodList = Self.list(methods) + (method.map { [$0] } ?? [])
@@ -95,7 +96,7 @@ extension QuantizeCommand {
             throw CLIError("unknown method '\(methodName)': expected "
                            + QuantizationMethodCatalog.names(graphs: false).joined(separator: ", "))
         }
-        if spec != nil { throw CLIError("--spec names MLP layers; a graph spec (.json) describes itself") }
+        try modelOptions.requireNoSpec()
         if calib != nil && !dataAware { throw CLIError("--calib is used by method data only") }
         if dataAware && calib == nil {
             throw CLIError("method data needs calibration inputs: add --calib X.npy (shape [N, C*H*W] or [N, C, H, W])")
@@ -189,7 +190,7 @@ extension QuantizeCommand {
             throw CLIError("unknown method '\(m)': expected "
                            + QuantizationMethodCatalog.names(graphs: false).joined(separator: ", "))
         }
-        if spec != nil { throw CLIError("--spec names MLP layers; a graph spec (.json) describes itself") }
+        try modelOptions.requireNoSpec()
         if methodList.contains("data") && calib == nil {
             throw CLIError("method data needs calibration inputs: add --calib X.npy (shape [N, C*H*W] or [N, C, H, W])")
         }

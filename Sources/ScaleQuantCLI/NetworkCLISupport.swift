@@ -1,3 +1,4 @@
+import ArgumentParser
 import ScaleQuant
 
 // Shared pieces of the network commands (pathnorm, compare, quantize, experiment networks): loading perceptrons
@@ -25,18 +26,6 @@ func comparisonMetrics(reference a: GraphNetwork, other b: GraphNetwork, radius:
     return try graphComparisonMetrics(reference: a, other: b, radius: radius, data: data)
 }
 
-/// Reads an input batch from a `.npy` file: shape `[N, inputs]` or `[inputs]`.
-func loadInputs(_ path: String, inputs: Int) throws -> (values: [Double], batch: Int) {
-    let array: NDArray
-    do { array = try NPY.read(path) } catch { throw CLIError("\(error)") }
-    if array.rank == 1, array.shape[0] == inputs { return (array.values, 1) }
-    guard array.rank == 2, array.shape[1] == inputs else {
-        throw CLIError("\(path): data has shape \(array.shape), expected [N, \(inputs)]")
-    }
-    if let i = array.values.firstIndex(where: { !$0.isFinite }) { throw CLIError("\(path): value \(i) is NaN or infinite") }
-    return (array.values, array.shape[0])
-}
-
 /// `key: value` lines (numbers shortest round-trip; null as n/a), or one JSON object.
 func renderKeyValues(_ pairs: [(String, JSONValue)], json: Bool) -> String {
     if json { return JSONValue.object(pairs).rendered() }
@@ -58,5 +47,38 @@ extension PathMetrics {
         [("l2_path_metric", .number(l2PathMetric)), ("relative_l2_path_metric", .number(relativeL2PathMetric)),
          ("l1_path_metric_bound", .nullable(l1PathMetricBound)),
          ("certified_output_bound", .nullable(certifiedOutputBound)), ("radius", .number(radius))]
+    }
+}
+
+/// Where a loaded model came from: a tensor file (a perceptron, written back with its names and dtype) or a
+/// graph spec (written back as a spec and its weights).
+enum ModelLayout {
+    /// A `.safetensors` / `.npz` file of PyTorch tensors.
+    case tensors(NetworkLayout)
+    /// A `.json` graph spec and its weights.
+    case graph(GraphLayout)
+}
+
+/// The model option shared by every command that reads a network (pathnorm, compare, evaluate, quantize):
+/// `--spec`, the layer names of a tensor file; and the one loader of the one network model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "JSON layer-name spec for a .safetensors/.npz model: {\"layers\":[{\"weight\":…,\"bias\":…}]}.")
+    var spec: String?
+
+    /// Loads `path`: a graph spec (`.json`, batch norm not folded yet) or a perceptron from a tensor file (named by
+    /// `--spec` or the `nn.Sequential` convention), errors as CLIError.
+    func load(_ path: String) throws -> (network: GraphNetwork, layout: ModelLayout) {
+        if isGraphSpec(path) {
+            try requireNoSpec()
+            let (g, layout) = try loadGraph(path)
+            return (g, .graph(layout))
+        }
+        let (g, layout) = try loadNetwork(path, specPath: spec)
+        return (g, .tensors(layout))
+    }
+
+    /// Refuses `--spec` beside a graph spec, which describes itself.
+    func requireNoSpec() throws {
+        if spec != nil { throw CLIError("--spec names MLP layers; a graph spec (.json) describes itself") }
     }
 }

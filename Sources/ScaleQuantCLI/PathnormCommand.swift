@@ -20,28 +20,23 @@ struct PathnormCommand: ParsableCommand {
     @Option(name: .long, help: "The exponent q >= 1 (default 1).")
     var q: Double = 1
 
-    @Option(name: .long, help: "JSON file mapping tensor names to layers: {\"layers\":[{\"weight\":…,\"bias\":…}]}.")
-    var spec: String?
+    @OptionGroup var modelOptions: ModelOptions
 
     @Flag(name: .long, help: "Print a JSON object.")
     var json = false
 
     func render() throws -> String {
         guard q >= 1, q.isFinite else { throw CLIError("--q must be a finite number >= 1, got \(q)") }
-        if isGraphSpec(model) {
-            if spec != nil { throw CLIError("--spec names MLP layers; a graph spec (.json) describes itself") }
-            let graph = try loadGraph(model).network
-            let norm: Double
-            do { norm = try GraphPathLifting.pathNorm(try graph.foldingBatchNorm(), q: q) } catch { throw CLIError("\(error)") }
-            return renderKeyValues([("path_norm", .number(norm)), ("q", .number(q)),
-                                    ("input_shape", .array(graph.inputShape.map { .integer($0) })),
-                                    ("parameters", .integer(graph.parameterCount))], json: json)
-        }
-        let (net, _) = try loadNetwork(model, specPath: spec)
+        let (net, layout) = try modelOptions.load(model)
         let norm: Double
-        do { norm = try GraphPathLifting.pathNorm(net, q: q) } catch { throw CLIError("\(error)") }
-        let pairs: [(String, JSONValue)] = [("path_norm", .number(norm)), ("q", .number(q)),
-                                            ("widths", .array((net.perceptronWidths ?? []).map { .integer($0) }))]
+        do { norm = try GraphPathLifting.pathNorm(try net.foldingBatchNorm(), q: q) } catch { throw CLIError("\(error)") }
+        var pairs: [(String, JSONValue)] = [("path_norm", .number(norm)), ("q", .number(q))]
+        if case .tensors = layout {
+            pairs.append(("widths", .array((net.perceptronWidths ?? []).map { .integer($0) })))
+        } else {
+            pairs += [("input_shape", .array(net.inputShape.map { .integer($0) })),
+                      ("parameters", .integer(net.parameterCount))]
+        }
         return renderKeyValues(pairs, json: json)
     }
 

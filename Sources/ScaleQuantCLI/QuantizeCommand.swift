@@ -54,8 +54,7 @@ struct QuantizeCommand: ParsableCommand {
             help: "The output file (.safetensors or .npz; never the input), or a directory with several methods/formats.")
     var output: String
 
-    @Option(name: .long, help: "JSON layer-name spec for the input.")
-    var spec: String?
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(name: .long, help: "Inputs as .npy [N, inputs] for output errors.")
     var data: String?
@@ -113,11 +112,11 @@ struct QuantizeCommand: ParsableCommand {
         guard ["auto", "input", "float32", "float64"].contains(dtype.lowercased()) else {
             throw CLIError("--dtype must be auto, input, float32 or float64")
         }
-        let (net, layout) = try loadNetwork(model, specPath: spec)
+        let (net, layout) = try loadNetwork(model, specPath: modelOptions.spec)
         let evalData = try eval.isEmpty ? nil : loadEvaluationData(inputs: eval[0], labels: eval[1], network: net)
         var calibration: (inputs: [Double], count: Int)? = nil
         if let calib {
-            let c = try loadInputs(calib, inputs: net.inputSize)
+            let c = try loadGraphInputs(calib, graph: net)
             calibration = (c.values, c.batch)
         }
         if methodList.contains(where: { QuantizationMethodCatalog.named($0)?.needsCalibration == true }) && calibration == nil {
@@ -173,7 +172,7 @@ struct QuantizeCommand: ParsableCommand {
         }
         // Single run: the existing keys, plus accuracy / eval metrics when --eval is given.
         let e = entries[0]
-        let inputs = try data.map { try loadInputs($0, inputs: net.inputSize) }
+        let inputs = try data.map { try loadGraphInputs($0, graph: net) }
         var pairs: [(String, JSONValue)] = [("method", .string(e.method)), ("format", .string(e.format)),
                                             ("bias_format", .string(biasFormat ?? e.format)), ("output", .string(output))]
         guard let quantized = e.network else { throw CLIError("internal error: the report entry has no network") }

@@ -31,6 +31,10 @@ public enum ButterflyQuantizer {
     }
 }
 
+/// The chain quantization methods under their butterfly name (``SparseChain/Method``: one enum for the command line,
+/// the C interface and Python).
+public typealias ButterflyMethod = SparseChain.Method
+
 extension KSFactor {
     /// The factor as a sparse matrix storing every support position, entry k being value k (``KSFactor``'s order).
     ///

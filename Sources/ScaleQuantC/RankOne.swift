@@ -4,8 +4,9 @@ import ScaleQuant
 ///
 /// `name_y` may be null (same grid as x). Writes x̂ into `x_hat` (m doubles), ŷ into `y_hat` (n doubles) and
 /// `[relative_error, rtn_relative_error, lambda, mu, pieces]` into `out_stats` (5 doubles). m, n ≥ 1; NaN or
-/// infinite entries are rejected (status 3). Problems beyond the solver's memory limits are refused with status 4
-/// (``RankOneLimits``: binary64, many entries on binary32, magnitudes spanning > 500 binades or near 2^±800).
+/// infinite entries are rejected (status 3). Problems beyond the solver's limits are refused with status 4 (the
+/// solver's own checks, ``RankOne/checkLimits(_:grid:name:)``: binary64, many entries on binary32, non-zero
+/// magnitudes of one side spanning more than 800 binades, entries of xyᵀ beyond 2^±800).
 @_cdecl("sq_rank_one")
 public func sq_rank_one(_ nameX: UnsafePointer<CChar>?, _ nameY: UnsafePointer<CChar>?,
                         _ x: UnsafePointer<Double>?, _ m: Int64, _ y: UnsafePointer<Double>?, _ n: Int64,
@@ -20,7 +21,13 @@ public func sq_rank_one(_ nameX: UnsafePointer<CChar>?, _ nameY: UnsafePointer<C
         let xv = try finiteDoubles(x, mc, "x"), yv = try finiteDoubles(y, nc, "y")
         guard let xo = try requiredOutput(xHat, "x_hat"), let yo = try requiredOutput(yHat, "y_hat"),
               let so = try requiredOutput(outStats, "out_stats") else { return }
-        let r = try RankOneLimits.quantize(x: xv, y: yv, grid: gx, gridY: gy)
+        let r: RankOneResult
+        do { r = try RankOne.quantize(x: xv, y: yv, grid: gx, gridY: gy) } catch let e as RankOneError {
+            switch e {
+            case .outOfRange, .tooLarge: throw CABIError(SQStatus.unsupported, e.description)
+            default: throw e
+            }
+        }
         for i in 0..<mc { xo[i] = r.xHat[i] }
         for j in 0..<nc { yo[j] = r.yHat[j] }
         so[0] = r.relativeError

@@ -13,11 +13,12 @@ import ScaleQuant
 ///   the product has at most 4096 rows and columns, else estimated with 32 seeded Gaussian probes (0).
 ///
 /// `method`: 0 rtn, 1 pairwise (status 4 if the rank-one terms X[:,i]·Y[i,:] of a pair overlap), 2 left-to-right
-/// (falls back to rescaling + RTN for an overlapping last pair; last_pair_optimal is then 0), 3 right-to-left, the
-/// butterfly module's method (``SparseChain/rightToLeft(_:grid:)``): every factor must have a Kronecker-sparse
-/// support I_a ⊗ 1_{b×c} ⊗ I_d holding its non-zero entries (butterfly, Monarch, dense…) and the rank-one terms of
-/// the first pair must not overlap, else status 4. Rank-one methods refuse (status 4) factors beyond the solver's
-/// memory limits, as sq_rank_one does.
+/// (falls back to rescaling + RTN for an overlapping last pair; last_pair_optimal is then 0), 3 right-to-left
+/// (``SparseChain/rightToLeft(_:grid:threads:)``): every factor must have a Kronecker-sparse support
+/// I_a ⊗ 1_{b×c} ⊗ I_d holding its non-zero entries (butterfly, Monarch, dense…) and the rank-one terms of the first
+/// pair must not overlap, else status 4. ``SparseChain`` is the quantizer of `scalequant butterfly` too: the same
+/// chain gives the same values, bit for bit, for every method. Rank-one methods refuse (status 4) a step beyond the
+/// rank-one solver's limits, as sq_rank_one does, naming the factor and column, row or term.
 @_cdecl("sq_quantize_factors")
 public func sq_quantize_factors(_ name: UnsafePointer<CChar>?, _ method: Int32, _ numFactors: Int64,
                                 _ shapes: UnsafePointer<Int64>?, _ nnz: UnsafePointer<Int64>?,

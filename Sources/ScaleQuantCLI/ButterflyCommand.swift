@@ -52,10 +52,10 @@ struct ButterflyCommand: ParsableCommand {
     static let maxRandomSize = 1 << 16
 
     /// Parses a method name.
-    static func parseMethod(_ name: String) throws(CLIError) -> ButterflyMethod {
+    static func parseMethod(_ name: String) throws(CLIError) -> SparseChain.Method {
         let key = name.lowercased()
-        let aliases: [String: ButterflyMethod] = ["left-to-right": .leftToRight, "right-to-left": .rightToLeft]
-        guard let m = ButterflyMethod(rawValue: key) ?? aliases[key] else {
+        let aliases: [String: SparseChain.Method] = ["left-to-right": .leftToRight, "right-to-left": .rightToLeft]
+        guard let m = SparseChain.Method(rawValue: key) ?? aliases[key] else {
             throw CLIError("unknown method '\(name)': expected rtn, pairwise, l2r or r2l")
         }
         return m

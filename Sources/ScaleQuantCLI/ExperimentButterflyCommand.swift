@@ -91,16 +91,16 @@ struct ExperimentButterflyCommand: ParsableCommand {
         var files: [String] = []
         for n in config.sizes {
             let rows = result.cells.filter { $0.size == n }
-            var table = TextTable(headers: ["N", "p"] + ButterflyMethod.allCases.map { "\($0)" }
-                                  + ButterflyMethod.allCases.dropFirst().flatMap { ["gain \($0)", "bits \($0)"] },
+            var table = TextTable(headers: ["N", "p"] + SparseChain.Method.allCases.map { "\($0)" }
+                                  + SparseChain.Method.allCases.dropFirst().flatMap { ["gain \($0)", "bits \($0)"] },
                                   rightAligned: [Bool](repeating: true, count: 2 + 4 + 6))
             var plot = SVGLinePlot(title: "Random butterfly, N = \(n) (\(config.draws) draws)",
                                    xLabel: "precision p (F_p)", yLabel: "mean relative error", logY: true)
-            for m in ButterflyMethod.allCases {
+            for m in SparseChain.Method.allCases {
                 plot.add(m.rawValue, rows.filter { $0.method == m }.map { (Double($0.precision), $0.meanError) })
             }
             for p in config.precisions {
-                let byMethod = ButterflyMethod.allCases.compactMap { m in rows.first { $0.precision == p && $0.method == m } }
+                let byMethod = SparseChain.Method.allCases.compactMap { m in rows.first { $0.precision == p && $0.method == m } }
                 var cells = [String(n), String(p)] + byMethod.map { sci3($0.meanError) }
                 for c in byMethod.dropFirst() {
                     cells.append(fixed2(c.gainOverRTN))

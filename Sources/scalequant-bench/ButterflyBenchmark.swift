@@ -44,7 +44,7 @@ enum ButterflyBenchmark {
             for format in ["p=4", "e4m3", "bf16"] {
                 guard let grid = try? FormatCatalog.grid(named: format) else { continue }
                 let rtn = ButterflyMetrics.relativeError(chain, ButterflyQuantizer.roundToNearest(chain, grid: grid))
-                for method in [ButterflyMethod.pairwise, .leftToRight] {
+                for method in [SparseChain.Method.pairwise, .leftToRight] {
                     var q = chain
                     var t = Timing.seconds { q = (try? ButterflyQuantizer.quantize(chain, grid: grid, method: method)) ?? chain }
                     if t < 1 { t = min(t, Timing.bestOf(2) { q = (try? ButterflyQuantizer.quantize(chain, grid: grid, method: method)) ?? chain }) }

@@ -39,7 +39,7 @@
 #define SQ_ERR_NOT_FINITE 3     /* NaN or infinity in the input */
 #define SQ_ERR_UNSUPPORTED 4    /* valid input the method does not apply to: pairwise on overlapping terms, r2l on
                                    factors that are not Kronecker-sparse, exact on an MLP without exactly one hidden
-                                   layer, or a problem beyond the solvers' limits (binary64, > 500 binades, 2^±800,
+                                   layer, or a problem beyond the solvers' limits (binary64, > 800 binades, 2^±800,
                                    data-aware searches over more than 2^24 rounding boundaries) */
 #define SQ_ERR_BUFFER 5         /* output buffer too small */
 #define SQ_ERR_INTERNAL 6

@@ -170,10 +170,18 @@ def test_r2l_refuses_where_it_does_not_apply():
     with pytest.raises(sq.ScaleQuantError, match="breakpoints") as e:
         sq.quantize_factors(factors, "binary64", "r2l")
     assert e.value.code == 4
+    # Magnitudes within the rank-one solver's limits are quantized, as by the CLI (2^450 in one factor); a first
+    # pair whose product is beyond the solver's 2^±800 is refused, naming the term.
     big = [f.copy() for f in factors]
     big[2].data[0] = 2.0 ** 450
-    with pytest.raises(sq.ScaleQuantError, match="2\\^±400") as e:
-        sq.quantize_factors(big, "e4m3", "r2l")
+    q, _ = sq.quantize_factors(big, "e4m3", "r2l")
+    for f in q:
+        np.testing.assert_array_equal(f.data, sq.round(f.data, "e4m3"))
+    huge = [f.copy() for f in factors]
+    huge[0].data *= 2.0 ** 500
+    huge[1].data *= 2.0 ** 400
+    with pytest.raises(sq.ScaleQuantError, match="factors 0 and 1, term .*beyond the supported 2\\^±800") as e:
+        sq.quantize_factors(huge, "e4m3", "r2l")
     assert e.value.code == 4
     # One factor: round to nearest, like the other methods.
     one = [rng.standard_normal((3, 4))]

@@ -36,7 +36,7 @@ public enum ButterflyExperiment {
         /// Precision p.
         public var precision: Int
         /// The method.
-        public var method: ButterflyMethod
+        public var method: SparseChain.Method
         /// Mean over draws of ‖ΠB − ΠB̂‖_F/‖ΠB‖_F (exact, dense).
         public var meanError: Double
         /// Mean RTN error / mean error of this method.
@@ -62,7 +62,7 @@ public enum ButterflyExperiment {
         /// The format name.
         public var format: String
         /// The method.
-        public var method: ButterflyMethod
+        public var method: SparseChain.Method
         /// ‖ΠB − ΠB̂‖_F/‖ΠB‖_F (quantization error with respect to the factored chain).
         public var errorVsChain: Double
         /// ‖C − ΠB̂‖_F/‖C‖_F (total error with respect to the DCT itself).
@@ -85,7 +85,7 @@ public enum ButterflyExperiment {
     ///   format.
     public static func run(_ config: Configuration) throws -> Result {
         var cells: [Cell] = []
-        let methods = ButterflyMethod.allCases
+        let methods = SparseChain.Method.allCases
         for n in config.sizes {
             let chains = try (0..<config.draws).map { try ButterflyChain.random(n, seed: config.seed &+ UInt64(n) << 20 &+ UInt64($0)) }
             // Draws run in parallel (each on one thread); per-draw results are summed in draw order afterwards,

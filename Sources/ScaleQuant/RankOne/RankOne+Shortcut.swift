@@ -18,7 +18,14 @@ extension RankOne {
         guard !fx.isIdealized || !fy.isIdealized else { return nil }
         if cannotFit(fx, fy, a: a, c: c, b: b, d: d, keepY: keepY) { return nil }
         let ix = try FloatFormat.idealized(precision: fx.precision), iy = try FloatFormat.idealized(precision: fy.precision)
-        let r = try solve(ix, iy, a: a, c: c, b: b, d: d, keepY: keepY, parallel: parallel, orders: orders)
+        // Over budget on F_p means over budget on the formats (the same boundaries per binade): let the full
+        // sweep refuse, naming the caller's format.
+        let r: WeightedResult
+        do {
+            r = try solve(ix, iy, a: a, c: c, b: b, d: d, keepY: keepY, parallel: parallel, orders: orders)
+        } catch RankOneError.tooLarge {
+            return nil
+        }
         let shift = representableShift(r.xHat, in: fx, r.yHat, in: keepY ? nil : fy)
         RankOneStatistics.recordShortcut(hit: shift != nil)
         guard let s = shift else { return nil }

@@ -17,10 +17,7 @@ extension RankOne {
         let ratioA = zip(rawA, rawC).map { $0 / $1 }, ratioB = zip(rawB, rawD).map { $0 / $1 }
         try checkRange(ratioA, "x"); try checkRange(ratioB, "y")
         let eA = binadeOfMax(ratioA), eB = binadeOfMax(ratioB)
-        if !keepY && abs(eA + eB) > maxBinadeSpan {
-            throw RankOneError.outOfRange("xyᵀ has entries near 2^\(eA + eB), beyond the 2^±\(maxBinadeSpan) the sweep "
-                + "handles; rescale the input")
-        }
+        if !keepY { try checkProduct(binade: eA + eB) }
         let e = keepY ? 0 : (eA - eB) / 2
         let a0 = rawA.map { scaled($0, -e) }, b0 = rawB.map { scaled($0, e) }
         let ea = binadeOfMax(a0), eb = binadeOfMax(b0)
@@ -176,42 +173,6 @@ extension RankOne {
     }
 
     private static func grid<X>(_ s: ScaleSweep<X>) -> X { s.grid }
-
-    /// Largest ratio max|v|/min|v| (over non-zero entries of one side), and largest magnitude of the entries of
-    /// xyᵀ, that the sweep accepts: beyond, scales 2^k and sums of squares would leave binary64's range.
-    static let maxBinadeSpan = 800
-
-    /// Throws if the non-zero magnitudes of one side span more than ``maxBinadeSpan`` binades.
-    static func checkRange(_ v: [Double], _ name: String) throws {
-        let nonZero = v.lazy.filter { $0 != 0 }.map { Swift.abs($0) }
-        guard let hi = nonZero.max(), let lo = nonZero.min() else { return }
-        if Int(hi.exponent) - Int(lo.exponent) > maxBinadeSpan {
-            throw RankOneError.outOfRange("the non-zero entries of \(name) span 2^\(lo.exponent)…2^\(hi.exponent), more "
-                + "than the \(maxBinadeSpan) binades the sweep handles; rescale or clip the input")
-        }
-    }
-
-    /// Most breakpoints the sweep generates for one side (time), and per binade of the scale (memory).
-    static let maxBreakpoints = 1 << 31
-    static let maxBreakpointsPerBinade = 1 << 26
-
-    /// Throws if the exact sweep on `grid` with `count` coordinates would exceed the budgets: a float format
-    /// has 2^(p−1) boundaries per binade (binary64: 2^52, refused), an integer grid q in all.
-    static func checkBudget<G: NumberGrid>(_ grid: G, count: Int, side: String, allBinades: Bool) throws {
-        let perBinade: Double, total: Double
-        if grid.regularRange == nil, let q = grid.positiveValueCount {
-            perBinade = Double(q); total = Double(q) * Double(count)
-        } else {
-            perBinade = 0.5 / grid.unitRoundoff
-            let binades = allBinades ? Double(grid.positiveValueCount ?? Int.max) / perBinade : 1
-            total = perBinade * Double(count) * Swift.min(binades, 64)
-        }
-        if perBinade * Double(count) > Double(maxBreakpointsPerBinade) || total > Double(maxBreakpoints) {
-            throw RankOneError.tooLarge("the exact sweep on \(grid) with \(count) non-zero entries in \(side) needs about "
-                + "\(Int(perBinade)) breakpoints per entry and binade, over the limit of \(maxBreakpointsPerBinade) per "
-                + "binade; use a coarser format (binary64 and large binary32 problems are out of reach)")
-        }
-    }
 
     /// The binade of the largest magnitude of `v` (0 if all are zero).
     static func binadeOfMax(_ v: [Double]) -> Int {

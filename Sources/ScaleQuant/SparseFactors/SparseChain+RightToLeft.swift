@@ -1,46 +1,32 @@
 extension SparseChain {
-    /// Right-to-left quantization of a chain of Kronecker-sparse factors: the butterfly module's method
-    /// (``ButterflyQuantizer/quantize(_:grid:method:threads:)`` with ``ButterflyMethod/rightToLeft``, i.e.
-    /// Algorithm 7.3 of hal-04125381 on the transposed chain: B_{L−1}, …, B₂ rounded one at a time by rows with the
-    /// scales pushed left, then the first pair (B₀, B₁) optimally), with the same result.
+    /// Right-to-left diagonal rescaling: Algorithm 7.3 of hal-04125381 on the transposed chain B_{L−1}ᵀ⋯B₀ᵀ —
+    /// per row of B_{L−1}, …, B₂ the best-cosine x̂ with its scale μ pushed into the matching column of the
+    /// previous factor, then the first pair (B₀, B₁) optimally — transposed back; the same steps, tie-breaks and
+    /// limits as ``leftToRight(_:grid:threads:)``. One factor (or an empty product): round to nearest.
     ///
-    /// Each factor's support is recognized with ``SparseMatrix/kroneckerPattern()`` (any sparse storage of a
-    /// butterfly factor works, e.g. scipy.sparse or pyfaust factors; missing support positions are zeros) and the
-    /// chain is converted to a ``ButterflyChain``. One factor: round to nearest.
+    /// Its contract is the butterfly method's (`scalequant butterfly --method r2l`): every factor must have a
+    /// Kronecker-sparse support (``SparseMatrix/kroneckerPattern()``: butterfly, Monarch, block-diagonal, dense…;
+    /// any entry order, missing support positions are zeros), and the first pair must split into disjoint rank-one
+    /// terms (it is solved exactly; left-to-right instead falls back to rounding for an overlapping last pair).
     ///
+    /// - Complexity: as ``leftToRight(_:grid:threads:)``, plus the pattern recognition (O(D·nnz) at worst).
     /// - Returns: the factors (same entries, same order) and the number of rank-one problems solved.
-    /// - Throws: ``SparseFactorError/notKroneckerSparse(factor:rows:columns:)`` if a factor has no Kronecker-sparse
-    ///   support; ``SparseFactorError/overlappingTerms(pair:first:second:row:column:)`` if the rank-one terms of
-    ///   (B₀, B₁) overlap (the first pair would not be solved exactly); ``SparseFactorError/tooExpensive(_:)`` for
-    ///   a rank-one step beyond ``RankOneLimits`` (checked before every step); shape errors.
-    public static func rightToLeft(_ factors: [SparseMatrix], grid: any NumberGrid) throws
+    /// - Throws: ``SparseFactorError/notKroneckerSparse(factor:rows:columns:)``,
+    ///   ``SparseFactorError/overlappingTerms(pair:first:second:row:column:)`` for (B₀, B₁),
+    ///   ``SparseFactorError/tooExpensive(_:)`` (naming the caller's factor and row), shape errors.
+    public static func rightToLeft(_ factors: [SparseMatrix], grid: any NumberGrid, threads: Int? = nil) throws
         -> (factors: [SparseMatrix], problems: Int) {
         try validate(factors)
-        let rtn = factors.map { $0.replacingValues(grid.round($0.values)) }
         // One factor, or an empty product (a zero dimension): nothing to rescale.
         if factors.count == 1 || factors.contains(where: { $0.rowCount == 0 || $0.columnCount == 0 }) {
-            return (rtn, 0)
+            return (factors.map { roundToNearest($0, grid) }, 0)
         }
-        var patterns: [(a: Int, b: Int, c: Int, d: Int)] = []
-        for (k, f) in factors.enumerated() {
-            guard let p = f.kroneckerPattern() else {
-                throw SparseFactorError.notKroneckerSparse(factor: k, rows: f.rowCount, columns: f.columnCount)
-            }
-            patterns.append(p)
+        for (k, f) in factors.enumerated() where f.kroneckerPattern() == nil {
+            throw SparseFactorError.notKroneckerSparse(factor: k, rows: f.rowCount, columns: f.columnCount)
         }
         _ = try disjointTerms(factors[0], factors[1], pairIndex: 0)
-        let chain = try ButterflyChain(factors: zip(factors, patterns).map { try $0.kroneckerFactor($1) })
-        let count = factors.count
-        let transposed: (chain: ButterflyChain, problems: Int)
-        do {
-            transposed = try ButterflyQuantizer.leftToRightCounted(chain.transposed(), grid: grid, checkingLimits: true)
-        } catch SparseFactorError.tooExpensive(let message) {
-            throw SparseFactorError.tooExpensive(
-                "r2l (left to right on the transposed chain, whose factor k is factor \(count - 1) − k transposed): "
-                    + message)
-        }
-        let quantized = transposed.chain.transposed()
-        let out = (0..<count).map { factors[$0].replacingValues(from: quantized.factors[$0], pattern: patterns[$0]) }
-        return (out, transposed.problems)
+        let t = try leftToRight(factors.reversed().map { $0.transposed() }, grid: grid, threads: threads,
+                                places: Places(count: factors.count, transposed: true))
+        return (t.factors.reversed().map { $0.transposed() }, t.problems)
     }
 }

@@ -1,10 +1,10 @@
-/// Recognition of Kronecker-sparse (butterfly) supports in arbitrary sparse matrices, so that chains given in
-/// coordinate form (scipy.sparse, pyfaust) can be handed to the butterfly module (``KSFactor``, ``ButterflyChain``).
+/// Recognition of Kronecker-sparse (butterfly) supports I_a ⊗ 1_{b×c} ⊗ I_d in arbitrary sparse matrices (chains given
+/// in coordinate form: scipy.sparse, pyfaust), for the contract of ``SparseChain/rightToLeft(_:grid:threads:)``.
 extension SparseMatrix {
     /// The largest Kronecker-sparse support accepted for a matrix with `entries` stored entries: 2·entries
     /// positions, i.e. the stored entries must fill at least half of the support. Without such a bound every matrix
-    /// would qualify through the dense pattern (1, rows, columns, 1); with it, the ``KSFactor`` takes at most twice
-    /// the input's memory, and sparse factors of another structure (e.g. the constant-geometry factors of
+    /// would qualify through the dense pattern (1, rows, columns, 1); with it, the support (a ``KSFactor``'s values)
+    /// takes at most twice the input's memory, and sparse factors of another structure (e.g. the constant-geometry factors of
     /// `pyfaust.wht`, 2 entries per row) are recognized as not Kronecker-sparse.
     public static func maxKroneckerSupport(entries: Int) -> Int { 2 * entries }
 
@@ -56,39 +56,5 @@ extension SparseMatrix {
             return overflow || support > limit ? nil : p
         }
         return nil  // unreachable: the dense pattern (1, rows, columns, 1) always fits
-    }
-
-    /// The value index in (a, b, c, d) row-major order (``KSFactor``'s layout) of position (r, col), which must lie
-    /// in the pattern's support.
-    @inline(__always)
-    static func kroneckerIndex(_ r: Int, _ col: Int, _ p: (a: Int, b: Int, c: Int, d: Int)) -> Int {
-        let ia = r / (p.b * p.d), ib = (r / p.d) % p.b, id = r % p.d, ic = (col / p.d) % p.c
-        return ((ia * p.b + ib) * p.c + ic) * p.d + id
-    }
-
-    /// The factor with pattern `p` holding this matrix's values (zero on the support positions without an entry).
-    /// Stored entries outside the support must be zeros (``kroneckerPattern()`` guarantees it) and are dropped.
-    ///
-    /// - Throws: ``ButterflyError/badPattern(_:)`` if `p` does not match the shape.
-    public func kroneckerFactor(_ p: (a: Int, b: Int, c: Int, d: Int)) throws -> KSFactor {
-        guard p.a * p.b * p.d == rowCount, p.a * p.c * p.d == columnCount else {
-            throw ButterflyError.badPattern("pattern (\(p.a),\(p.b),\(p.c),\(p.d)) does not fit a \(rowCount)×\(columnCount) matrix")
-        }
-        var f = try KSFactor(zerosWithPattern: (p.a, p.b, p.c, p.d))
-        for e in 0..<entryCount where values[e] != 0 {
-            guard Self.inSupport(rows[e], columns[e], p) else {
-                throw ButterflyError.badPattern("entry \(e) at (\(rows[e]), \(columns[e])) lies outside the support")
-            }
-            f.values[Self.kroneckerIndex(rows[e], columns[e], p)] = values[e]
-        }
-        return f
-    }
-
-    /// This matrix's entries with the values of `f` (same shape, pattern `p`): entries in the support get the
-    /// factor's value at their position, the others (stored zeros) stay zero.
-    public func replacingValues(from f: KSFactor, pattern p: (a: Int, b: Int, c: Int, d: Int)) -> SparseMatrix {
-        replacingValues((0..<entryCount).map { e in
-            Self.inSupport(rows[e], columns[e], p) ? f.values[Self.kroneckerIndex(rows[e], columns[e], p)] : 0
-        })
     }
 }

@@ -69,6 +69,21 @@ public struct SparseMatrix: Sendable, Equatable {
         try self.init(rowCount: rowCount, columnCount: columnCount, rows: r, columns: c, values: v)
     }
 
+    /// A matrix from arrays known to be valid (equal lengths, indices in range, no repeated position, finite
+    /// values), without the O(nnz·log nnz) validation.
+    init(validRowCount rowCount: Int, columnCount: Int, rows: [Int], columns: [Int], values: [Double]) {
+        self.rowCount = rowCount
+        self.columnCount = columnCount
+        self.rows = rows
+        self.columns = columns
+        self.values = values
+    }
+
+    /// The transpose: the same entries, in the same order, with rows and columns exchanged.
+    public func transposed() -> SparseMatrix {
+        SparseMatrix(validRowCount: columnCount, columnCount: rowCount, rows: columns, columns: rows, values: values)
+    }
+
     /// The same pattern with other values (same count, same order); no validation beyond the count.
     func replacingValues(_ newValues: [Double]) -> SparseMatrix {
         precondition(newValues.count == values.count, "replacingValues: count mismatch")
@@ -144,7 +159,8 @@ public enum SparseFactorError: Error, CustomStringConvertible, Equatable {
     case overlappingTerms(pair: Int, first: Int, second: Int, row: Int, column: Int)
     /// The method code is unknown.
     case unknownMethod(String)
-    /// The input is beyond what the rank-one solver handles safely (``RankOneLimits``).
+    /// A rank-one step is beyond the solver's limits (``RankOne/checkLimits(_:grid:name:)``): the message names the
+    /// place in the chain and the limit.
     case tooExpensive(String)
     /// Factor `factor` (`rows` × `columns`) has no Kronecker-sparse support I_a ⊗ 1_{b×c} ⊗ I_d holding all its
     /// non-zero entries (within ``SparseMatrix/maxKroneckerSupport(entries:)`` positions), as the butterfly

@@ -15,9 +15,10 @@ struct ButterflyQuantizerTests {
         let nonNeg = try #require(grid.nonNegativeValues())
         let signed = nonNeg + nonNeg.dropFirst().map { -$0 }
         for seed in UInt64(1)...3 {
-            let chain = try ButterflyChain.random(4, seed: seed)
+            let chain = try ButterflyChain(factors: Array(ButterflyChain.random(4, seed: seed).factors))
             let (x, y) = (chain.factors[0], chain.factors[1])
-            let (qx, qy) = try ButterflyQuantizer.quantizePair(x, y, grid: grid, threads: 2)
+            let q = try ButterflyQuantizer.quantize(chain, grid: grid, method: .pairwise, threads: 2)
+            let (qx, qy) = (q.factors[0], q.factors[1])
             // Brute force each rank-one block over G² × G².
             var best = 0.0
             for i in 0..<x.columnCount {
@@ -34,8 +35,8 @@ struct ButterflyQuantizerTests {
             }
             let got = pairError(x, y, qx, qy)
             #expect(abs(got - best) <= 1e-12 * max(1, best), "seed \(seed): \(got) vs brute force \(best)")
-            #expect(got <= pairError(x, y, ButterflyQuantizer.roundToNearest(x, grid: grid),
-                                     ButterflyQuantizer.roundToNearest(y, grid: grid)) + 1e-15)
+            let rtn = ButterflyQuantizer.roundToNearest(chain, grid: grid)
+            #expect(got <= pairError(x, y, rtn.factors[0], rtn.factors[1]) + 1e-15)
         }
     }
 
@@ -45,7 +46,7 @@ struct ButterflyQuantizerTests {
         for n in [2, 8, 16, 32] {
             let chain = try ButterflyChain.random(n, seed: UInt64(n))
             for grid in grids {
-                for method in ButterflyMethod.allCases {
+                for method in SparseChain.Method.allCases {
                     let q = try ButterflyQuantizer.quantize(chain, grid: grid, method: method)
                     #expect(q.factors.count == chain.factors.count)
                     for (f, g) in zip(q.factors, chain.factors) { #expect(f.pattern == g.pattern) }
@@ -59,7 +60,7 @@ struct ButterflyQuantizerTests {
     @Test func threadCountDoesNotChangeResults() throws {
         let chain = try ButterflyChain.random(32, seed: 11)
         let grid = try FloatFormat.idealized(precision: 4)
-        for method in ButterflyMethod.allCases {
+        for method in SparseChain.Method.allCases {
             #expect(try ButterflyQuantizer.quantize(chain, grid: grid, method: method, threads: 1)
                     == ButterflyQuantizer.quantize(chain, grid: grid, method: method, threads: 2))
         }
@@ -68,11 +69,11 @@ struct ButterflyQuantizerTests {
     @Test(arguments: [(16, 3), (16, 4), (64, 3), (64, 4)])
     func optimizedMethodsBeatRTNOnAverage(n: Int, p: Int) throws {
         let grid = try FloatFormat.idealized(precision: p)
-        var mean: [ButterflyMethod: Double] = [:]
+        var mean: [SparseChain.Method: Double] = [:]
         let draws = 8
         for s in 0..<draws {
             let chain = try ButterflyChain.random(n, seed: UInt64(1000 * n + s))
-            for method in ButterflyMethod.allCases {
+            for method in SparseChain.Method.allCases {
                 let q = try ButterflyQuantizer.quantize(chain, grid: grid, method: method)
                 mean[method, default: 0] += ButterflyMetrics.relativeError(chain, q) / Double(draws)
             }
@@ -92,7 +93,7 @@ struct ButterflyQuantizerTests {
             let grid = try FormatCatalog.grid(named: name)
             let rtn = ButterflyMetrics.relativeError(wht, try ButterflyQuantizer.quantize(wht, grid: grid, method: .rtn))
             #expect(rtn > 1e-6, "\(name)")
-            for method in [ButterflyMethod.pairwise, .leftToRight, .rightToLeft] {
+            for method in [SparseChain.Method.pairwise, .leftToRight, .rightToLeft] {
                 let e = ButterflyMetrics.relativeError(wht, try ButterflyQuantizer.quantize(wht, grid: grid, method: method))
                 #expect(e < 1e-12, "\(method) \(name): \(e)")
             }
@@ -103,7 +104,7 @@ struct ButterflyQuantizerTests {
         let h = try ButterflyChain.hadamard(16)
         for name in ["e5m2", "e2m1", "int4"] {
             let grid = try FormatCatalog.grid(named: name)
-            for method in ButterflyMethod.allCases {
+            for method in SparseChain.Method.allCases {
                 #expect(ButterflyMetrics.relativeError(h, try ButterflyQuantizer.quantize(h, grid: grid, method: method)) == 0,
                         "\(method) \(name)")
             }
@@ -121,6 +122,31 @@ struct ButterflyQuantizerTests {
         var bad = two
         bad.factors[1].values[0] = .nan
         #expect(throws: ButterflyError.self) { try ButterflyQuantizer.quantize(bad, grid: grid, method: .pairwise) }
+    }
+
+    /// The tie-break rule picks a member of each class of equally good answers that depends on the class only, so
+    /// an exact rescaling B₂·D, D⁻¹·B₃ (D a diagonal of powers of two) gives back the same quantized values: every
+    /// left step sees the same class, and the pair (B₂, B₃) the same products.
+    @Test(arguments: ["p=4", "e4m3", "bf16", "int4"])
+    func powerOfTwoRescalingBetweenFactorsChangesNothing(format: String) throws {
+        let grid = try FormatCatalog.grid(named: format)
+        let chain = try ButterflyChain.random(64, seed: 7)
+        var rng = SeededGenerator(seed: 31)
+        let shifts = (0..<chain.factors[2].columnCount).map { _ in Int(rng.next() % 9) - 4 }
+        var scaled = chain
+        for j in shifts.indices {
+            for v in chain.factors[2].columnSupport(j).valueIndices {
+                scaled.factors[2].values[v] = Double(sign: .plus, exponent: shifts[j], significand: chain.factors[2].values[v])
+            }
+            for v in chain.factors[3].rowSupport(j).valueIndices {
+                scaled.factors[3].values[v] = Double(sign: .plus, exponent: -shifts[j], significand: chain.factors[3].values[v])
+            }
+        }
+        #expect(scaled != chain)
+        for method in [SparseChain.Method.pairwise, .leftToRight, .rightToLeft] {
+            #expect(try ButterflyQuantizer.quantize(scaled, grid: grid, method: method)
+                    == ButterflyQuantizer.quantize(chain, grid: grid, method: method), "\(method) \(format)")
+        }
     }
 
     @Test func probeEstimateIsClose() throws {

@@ -230,6 +230,42 @@ struct RankOneSpeedupTests {
         #expect(skipped > 10)
     }
 
+    /// The F_p shortcut (`RankOne+Shortcut.swift`) answers bounded float formats through F_p when a power-of-two
+    /// shift of the F_p optimum fits the format: the answer must be an optimum of the bounded problem itself, as the
+    /// full bounded sweep finds it (which may return another member of a near-tie: the expanded objective resolves
+    /// about 1e-16 of ‖x‖²‖y‖²).
+    @Test("the F_p shortcut returns the bounded sweep's optimum", arguments: ["e4m3", "bf16", "e2m1", "e5m2"])
+    func shortcutIsTheBoundedOptimum(format: String) throws {
+        let grid = try #require(FormatCatalog.preset(named: format))
+        var rng = SeededGenerator(seed: 42)
+        var hits = 0
+        for trial in 0..<60 {
+            let m = 1 + trial % 4, n = 1 + (trial / 4) % 3
+            // Mostly moderate magnitudes, some spanning 30 binades (where the shortcut usually does not fit).
+            let spread = trial % 5 == 0 ? 30.0 : 2.0
+            func draw() -> Double {
+                rng.nextGaussian() * Double(sign: .plus, exponent: Int((spread * (rng.nextUnit() - 0.5)).rounded()),
+                                            significand: 1)
+            }
+            let x = (0..<m).map { _ in draw() }, y = (0..<n).map { _ in draw() }
+            let ones = { (k: Int) in [Double](repeating: 1, count: k) }
+            for keepY in [false, true] {
+                let fast = try RankOne.solveWeighted(a: x, c: ones(m), b: y, d: ones(n), gridX: grid, gridY: grid,
+                                                     keepY: keepY)
+                let full = try RankOne.solve(grid, grid, a: x, c: ones(m), b: y, d: ones(n), keepY: keepY)
+                #expect(fast.xHat.allSatisfy { grid.round($0) == $0 })
+                #expect(keepY || fast.yHat.allSatisfy { grid.round($0) == $0 })
+                let scale = x.reduce(0) { $0 + $1 * $1 } * y.reduce(0) { $0 + $1 * $1 }
+                #expect(abs(fast.objective - full.objective) <= 1e-14 * scale,
+                        "\(format) trial \(trial) keepY \(keepY): \(fast.objective) vs \(full.objective)")
+                if try RankOne.solveThroughIdealized(grid, grid, a: x, c: ones(m), b: y, d: ones(n), keepY: keepY) != nil {
+                    hits += 1
+                }
+            }
+        }
+        #expect(hits >= 30, "\(format): the shortcut applied \(hits) times out of 120")
+    }
+
     @Test("the dynamic neuron schedule visits every index once")
     func schedule() {
         for count in [0, 1, 2, 3, 17, 1000] {

@@ -27,7 +27,6 @@ struct SparseChainRightToLeftTests {
             for (f, s) in zip(chain.factors, sparseFactors(chain, shuffledWith: &rng)) {
                 let p = try #require(s.kroneckerPattern())
                 #expect(p == (f.a, f.b, f.c, f.d))
-                #expect(try s.kroneckerFactor(p) == f)
             }
         }
         var monarch = try ButterflyChain.monarch(24, p: 4, q: 6)
@@ -55,28 +54,29 @@ struct SparseChainRightToLeftTests {
         #expect(spread.kroneckerPattern() == nil)
     }
 
-    @Test("r2l equals the butterfly module's right-to-left, for any entry order")
-    func equalsButterfly() throws {
+    @Test("r2l is left-to-right on the transposed chain, for any entry order, and the butterfly path's answer")
+    func rightToLeftIsTransposedLeftToRight() throws {
         var rng = SeededGenerator(seed: 9)
         for (n, format) in [(16, "e4m3"), (32, "bf16"), (64, "p=4")] {
             let grid = try FormatCatalog.grid(named: format)
             let chain = try ButterflyChain.random(n, seed: UInt64(n))
-            let expected = try ButterflyQuantizer.quantize(chain, grid: grid, method: .rightToLeft)
             let sparse = sparseFactors(chain, shuffledWith: &rng)
             let r = try SparseChain.quantize(sparse, grid: grid, method: .rightToLeft)
+            let l2r = try SparseChain.leftToRight(sparse.reversed().map { $0.transposed() }, grid: grid)
+            #expect(l2r.lastPairOptimal)
+            #expect(zip(r.factors, l2r.factors.reversed().map { $0.transposed() }).allSatisfy { $0 == $1 })
+            // The same values, position by position, as the butterfly path on the chain itself.
+            let butterfly = try ButterflyQuantizer.quantize(chain, grid: grid, method: .rightToLeft)
             for (k, q) in r.factors.enumerated() {
-                let p = try #require(sparse[k].kroneckerPattern())
-                #expect(try q.kroneckerFactor(p) == expected.factors[k])
+                let dense = butterfly.factors[k].dense(), width = butterfly.factors[k].columnCount
+                #expect((0..<q.entryCount).allSatisfy { q.values[$0] == dense[q.rows[$0] * width + q.columns[$0]] })
                 #expect(q.rows == sparse[k].rows && q.columns == sparse[k].columns)
             }
-            let error = ButterflyMetrics.relativeError(chain, expected)
+            let error = ButterflyMetrics.relativeError(chain, butterfly)
             #expect(abs(r.relativeError - error) <= 1e-12 * error)
             #expect(r.relativeError < r.rtnRelativeError)
             // L − 2 left steps of N columns (transposed: rows) plus the N terms of the first pair.
-            #expect(r.rankOneProblems == (chain.factors.count - 1) * n)
-            // The counted variant is the plain method.
-            let counted = try ButterflyQuantizer.leftToRightCounted(chain, grid: grid, checkingLimits: true)
-            #expect(counted.chain == (try ButterflyQuantizer.leftToRight(chain, grid: grid)))
+            #expect(r.rankOneProblems == (chain.factors.count - 1) * n && l2r.problems == r.rankOneProblems)
         }
     }
 
@@ -99,17 +99,33 @@ struct SparseChainRightToLeftTests {
         } catch let e as SparseFactorError {
             guard case .overlappingTerms(pair: 0, _, _, _, _) = e else { Issue.record("wrong error \(e)"); return }
         }
-        // Magnitudes beyond 2^±400 are refused instead of reaching the rank-one solver.
+        // Magnitudes within the rank-one solver's limits are quantized (2^450 in one factor); a first pair whose
+        // product is beyond its 2^±800 is refused, naming the term.
         var chain = try ButterflyChain.random(8, seed: 4)
         chain.factors[2].values[0] = 0x1p450
+        let wide = try SparseChain.quantize(sparseFactors(chain, shuffledWith: &rng), grid: g, method: .rightToLeft)
+        #expect(wide.factors.allSatisfy { $0.values.allSatisfy { g.round($0) == $0 } })
+        chain = try ButterflyChain.random(8, seed: 4)
+        for i in chain.factors[0].values.indices { chain.factors[0].values[i] *= 0x1p500 }
+        for i in chain.factors[1].values.indices { chain.factors[1].values[i] *= 0x1p400 }
         #expect(throws: SparseFactorError.self) {
             try SparseChain.quantize(sparseFactors(chain, shuffledWith: &rng), grid: g, method: .rightToLeft)
+        }
+        do {
+            _ = try SparseChain.quantize(sparseFactors(chain, shuffledWith: &rng), grid: g, method: .rightToLeft)
+        } catch SparseFactorError.tooExpensive(let message) {
+            #expect(message.hasPrefix("factors 0 and 1, term ") && message.contains("beyond the supported 2^±800"),
+                    "\(message)")
         }
         // binary64: too many breakpoints per binade.
         let b64 = try FormatCatalog.grid(named: "binary64")
         let small = try ButterflyChain.random(8, seed: 4)
-        #expect(throws: SparseFactorError.self) {
-            try SparseChain.quantize(sparseFactors(small, shuffledWith: &rng), grid: b64, method: .rightToLeft)
+        do {
+            _ = try SparseChain.quantize(sparseFactors(small, shuffledWith: &rng), grid: b64, method: .rightToLeft)
+            Issue.record("binary64 was not refused")
+        } catch SparseFactorError.tooExpensive(let message) {
+            // The first step of r2l is on the last factor's rows, named in the caller's chain.
+            #expect(message.hasPrefix("factor 2 row 0: ") && message.contains("breakpoints"), "\(message)")
         }
         // One factor: round to nearest.
         let one = [randomSparse(4, 3, &rng) { _, _ in true }]

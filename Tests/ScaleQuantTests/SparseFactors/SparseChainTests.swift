@@ -267,23 +267,3 @@ struct SparseChainTests {
         #expect(throws: SparseFactorError.emptyChain) { try SparseChain.quantize([], grid: g, method: .rtn) }
     }
 }
-
-@Suite("Sparse factors: rank-one limits")
-struct RankOneLimitsTests {
-    @Test("extreme magnitudes are rebalanced exactly; oversized problems are refused")
-    func limits() throws {
-        let e4m3 = try FormatCatalog.grid(named: "e4m3")
-        let x = [1.5, -0.375, 3.25], y = [0.7, 2.0]
-        let plain = try RankOneLimits.quantize(x: x, y: y, grid: e4m3)
-        #expect(plain == (try RankOne.quantize(x: x, y: y, grid: e4m3)))
-        // x·2^600, y·2^−600: the same product, hence the same optimal error.
-        let big = try RankOneLimits.quantize(x: x.map { $0 * 0x1p600 }, y: y.map { $0 * 0x1p-600 }, grid: e4m3)
-        #expect(abs(big.relativeError - plain.relativeError) <= 1e-12 * plain.relativeError)
-        let keep = try RankOneLimits.quantizeKeepingY(x: x.map { $0 * 0x1p-700 }, grid: e4m3)
-        #expect(keep.mu > 0 && keep.mu.isFinite)
-        let binary64 = try FormatCatalog.grid(named: "binary64")
-        #expect(throws: SparseFactorError.self) { try RankOneLimits.quantize(x: x, y: y, grid: binary64) }
-        #expect(throws: SparseFactorError.self) { try RankOneLimits.quantize(x: [1e300, 1e-300], y: y, grid: e4m3) }
-        #expect(throws: SparseFactorError.self) { try RankOneLimits.quantize(x: [1e300], y: [1e300], grid: e4m3) }
-    }
-}

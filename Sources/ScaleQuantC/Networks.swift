@@ -25,8 +25,8 @@ let maxNetworkLayers = Int64(1) << 16
 /// else status 4), 3 l2r, 4 cd (at most 50 sweeps, the CLI's default).
 ///
 /// Rank-one based methods (exact, l2r, cd) refuse with status 4 networks beyond the rank-one solver's limits
-/// (``RankOneLimits``: too many grid values per binade for a neuron's parameters, e.g. binary64; magnitudes
-/// spanning more than 500 binades or beyond 2^±400 in the network or its normal form).
+/// (``RankOne/checkLimits(_:grid:name:)``: too many grid values per binade for a neuron's parameters, e.g.
+/// binary64; magnitudes spanning more than 800 binades or beyond 2^±400 in the network or its normal form).
 @_cdecl("sq_quantize_mlp")
 public func sq_quantize_mlp(_ nLayers: Int64, _ widths: UnsafePointer<Int64>?, _ weights: UnsafePointer<Double>?,
                             _ biases: UnsafePointer<Double>?, _ weightFormat: UnsafePointer<CChar>?,

@@ -9,34 +9,36 @@ extension GraphNetwork {
     public static let maxActivationExponent = 256
 
     /// Refuses perceptrons the rank-one solver behind exact, l2r, cd and data cannot handle safely: per hidden
-    /// neuron, its incoming parameters (row and bias) and outgoing column are checked with ``RankOneLimits/check``
-    /// against the grids, in the network and in its normal form, and every non-zero magnitude of both must lie
-    /// within 2^±``RankOneLimits/maxExponent``. Other graphs are not checked. O(P).
+    /// neuron, its incoming parameters (row and bias) and outgoing column are checked with
+    /// ``RankOne/checkLimits(_:grid:name:)`` against the grids, in the network and in its normal form, and every
+    /// non-zero magnitude of both must lie within 2^±(``RankOne/maxBinadeSpan``/2), so that the product of two stays
+    /// within the solver's span. Other graphs are not checked. O(P).
     ///
     /// - Throws: ``GraphError/unsupported(_:)`` naming the layer, the neuron and the limit; ``FormatError``.
     public func checkRankOneLimits(grids spec: GraphGridSpec) throws {
         guard let network = DenseChain(self) else { return }
+        let maxExponent = RankOne.maxBinadeSpan / 2
         let normal = network.normalForm().network
         let grids = try spec.resolve(forChain: normal)
         for (net, which) in [(network, "the network"), (normal, "the network's normal form")] {
             for (l, layer) in net.layers.enumerated() {
-                for v in layer.weight + layer.bias where v != 0 && abs(Int(abs(v).exponent)) > RankOneLimits.maxExponent {
+                for v in layer.weight + layer.bias where v != 0 && abs(Int(abs(v).exponent)) > maxExponent {
                     throw GraphError.unsupported("layer \(l) of \(which) has a parameter of magnitude "
-                        + "2^\(Int(abs(v).exponent)), beyond the rank-one solver's limit of 2^±\(RankOneLimits.maxExponent)")
+                        + "2^\(Int(abs(v).exponent)), beyond the rank-one solver's limit of 2^±\(maxExponent)")
                 }
                 guard l + 1 < net.layers.count else { continue }
                 let next = net.layers[l + 1]
                 do {
                     for i in 0..<layer.outputs {
-                        try RankOneLimits.check(layer.incoming(i), grid: grids.weights[l],
-                                                label: "layer \(l) neuron \(i) incoming parameters")
-                        try RankOneLimits.check(layer.incoming(i), grid: grids.biases[l],
-                                                label: "layer \(l) neuron \(i) incoming parameters")
-                        try RankOneLimits.check(next.column(i), grid: grids.weights[l + 1],
-                                                label: "layer \(l) neuron \(i) outgoing weights")
+                        try RankOne.checkLimits(layer.incoming(i), grid: grids.weights[l],
+                                               name: "layer \(l) neuron \(i) incoming parameters")
+                        try RankOne.checkLimits(layer.incoming(i), grid: grids.biases[l],
+                                               name: "layer \(l) neuron \(i) incoming parameters")
+                        try RankOne.checkLimits(next.column(i), grid: grids.weights[l + 1],
+                                               name: "layer \(l) neuron \(i) outgoing weights")
                     }
-                } catch SparseFactorError.tooExpensive(let message) {
-                    throw GraphError.unsupported("\(message) (in \(which))")
+                } catch let e as RankOneError {
+                    throw GraphError.unsupported("\(e.description) (in \(which))")
                 }
             }
         }

@@ -41,19 +41,30 @@ struct RankOneLimitsTests {
             #expect(e.description.contains("layer 0 neuron 1 incoming parameters span") && e.description.contains("binades"))
             #expect(!e.description.contains("\n"))
         }
-        // The perceptron pre-check: the same refusals, reported as SparseFactorError.tooExpensive with that message.
-        for (v, grid) in [(over, e4m3), ([1.0, 2.0], binary64)] {
-            do {
-                try RankOneLimits.check(v, grid: grid, label: "w")
-                Issue.record("\(v) on \(grid) was not refused")
-            } catch SparseFactorError.tooExpensive(let message) {
-                var solver = ""
-                do { try RankOne.checkLimits(v, grid: grid, name: "w") } catch { solver = "\(error)" }
-                #expect(message == solver)
-            }
+        // The perceptron pre-check of the C interface. Each parameter must lie within 2^±(span/2), so that a product of
+        // two stays within the span (a spread over the whole span cannot occur there): 2^−(span+1) is refused naming
+        // the layer and the limit; the solver's budget refusal (binary64) comes with the solver's own message.
+        func perceptron(_ tiny: Double) throws -> GraphNetwork {
+            try GraphNetwork.perceptron(widths: [2, 2, 1], weights: [[1, 0.5, 1, tiny], [1, 1]], biases: [[0, 0], [0]])
         }
-        try RankOneLimits.check(edge, grid: e4m3, label: "w")
-        #expect(RankOneLimits.maxExponent * 2 == span)
+        do {
+            try perceptron(over[1]).checkRankOneLimits(grids: .uniform(weight: e4m3))
+            Issue.record("a parameter of magnitude 2^\(-span - 1) was not refused")
+        } catch GraphError.unsupported(let message) {
+            #expect(message.contains("layer 0") && message.contains("2^±\(span / 2)") && !message.contains("\n"),
+                    "\(message)")
+        }
+        do {
+            try perceptron(0.25).checkRankOneLimits(grids: .uniform(weight: binary64))
+            Issue.record("binary64 was not refused")
+        } catch GraphError.unsupported(let message) {
+            var solver = ""
+            do { try RankOne.checkLimits([1, 0.5, 0], grid: binary64, name: "layer 0 neuron 0 incoming parameters") } catch {
+                solver = "\(error)"
+            }
+            #expect(message.hasPrefix(solver) && !solver.isEmpty, "\(message) vs \(solver)")
+        }
+        try perceptron(0.25).checkRankOneLimits(grids: .uniform(weight: e4m3))
         // Zeros do not count: an all-zero vector passes.
         try RankOne.checkLimits([0, 0], grid: binary64, name: "v")
     }

@@ -129,9 +129,11 @@ public struct SparseMatrix: Sendable, Equatable {
     }
 
     /// `out += self · block`, where `block` is a row-major `columnCount × width` array and `out` a row-major
-    /// `rowCount × width` array.
-    func multiplyAdd(_ block: UnsafeBufferPointer<Double>, width: Int, into out: UnsafeMutableBufferPointer<Double>) {
-        for k in 0..<values.count {
+    /// `rowCount × width` array, the entries taken in `order` (``rowIndex()``'s: each output row sums its terms in
+    /// increasing column order, whatever order the entries are stored in, so the bits do not depend on it).
+    func multiplyAdd(_ block: UnsafeBufferPointer<Double>, width: Int, into out: UnsafeMutableBufferPointer<Double>,
+                     order: [Int]) {
+        for k in order {
             let v = values[k]
             if v == 0 { continue }
             let src = columns[k] * width, dst = rows[k] * width

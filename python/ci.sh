@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Python package CI: a fresh venv, `pip install ./python` (which runs `swift build -c release --product
 # ScaleQuantC`), then the pytest suite. Run from anywhere; the CLI comparisons use .build/{release,debug}/scalequant
-# (built by `swift build` earlier in .ci/run) and are skipped if it is absent.
+# (built by `swift build` earlier in .ci/run); here they fail if it is absent (SCALEQUANT_REQUIRE_CLI=1; a bare
+# pytest run skips them).
 #
 # Third-party packages, pinned to the versions scripts/requirements/anchors.txt uses (they install here, Python
 # 3.11): pyfaust 3.41.0, lazylinop 1.24.28 with psutil 7.2.2 and pandas 3.1.1 (`import lazylinop.quantization`
@@ -39,4 +40,4 @@ echo "== python: pytest"
 # Run from the tests folder (not python/, whose scalequant/ source folder would shadow the installed package).
 cd "$ROOT/python/tests"
 (cd /tmp && env -u SCALEQUANT_LIB "$VENV/bin/python" -c "import scalequant; print(\"scalequant loads\", scalequant._lib.lib_path)")
-env -u SCALEQUANT_LIB "$VENV/bin/python" -m pytest -q -rs -p no:cacheprovider .
+SCALEQUANT_REQUIRE_CLI=1 env -u SCALEQUANT_LIB "$VENV/bin/python" -m pytest -q -rs -p no:cacheprovider .

@@ -111,10 +111,15 @@ extension QuantizeCommand {
             throw CLIError("the output of a graph must be a spec path ending in .json (its weights go next to it, "
                            + ".safetensors)")
         }
-        let (graph, layout) = try loadGraph(model)
         let grids = GraphGridSpec(weights: try Self.choice(formatName), biases: try biasFormat.map(Self.choice))
         var options = GraphCoordinateDescentOptions()
-        options.maxSweeps = max(1, maxSweeps)
+        options.maxSweeps = try checkedMaxSweeps()
+        try requireReportDirectory()
+        let (graph, layout) = try loadGraph(model)
+        // Every input is read and checked before the work and the write.
+        let data = try self.data.map { try loadGraphInputs($0, graph: graph) }
+        let evaluation = try eval.count == 2 ? loadGraphInputs(eval[0], graph: graph) : nil
+        let labels = try evaluation.map { try loadGraphLabels(eval[1], batch: $0.batch) }
         let result: GraphQuantizationResult
         var dataResult: GraphDataAwareResult?
         var calibrationCount = 0
@@ -148,7 +153,6 @@ extension QuantizeCommand {
                                             ("bias_format", .string(biasFormat ?? formatName)),
                                             ("output", .string(output)),
                                             ("folded_batch_norm", .bool(result.foldedBatchNorm))]
-        let data = try self.data.map { try loadGraphInputs($0, graph: graph) }
         pairs += try graphComparisonMetrics(reference: folded, other: result.network, radius: 1, data: data)
         if m == .coordinateDescent { pairs.append(("sweeps", .integer(result.sweeps))) }
         if let dataResult, let first = dataResult.calibrationErrors.first, let last = dataResult.calibrationErrors.last {
@@ -157,9 +161,7 @@ extension QuantizeCommand {
             pairs.append(("start_calibration_squared_error", .number(first)))
             pairs.append(("calibration_squared_error", .number(last)))
         }
-        if eval.count == 2 {
-            let x = try loadGraphInputs(eval[0], graph: graph)
-            let labels = try loadGraphLabels(eval[1], batch: x.batch)
+        if let x = evaluation, let labels {
             do {
                 let accuracy = try Evaluation.accuracy(result.network, inputs: x.values, samples: x.batch,
                                                             labels: labels)
@@ -209,6 +211,9 @@ extension QuantizeCommand {
         if multi && isGraphSpec(output) {
             throw CLIError("several methods or formats write one spec each: -o must be a directory, not \(output)")
         }
+        if multi { try requireDirectoryOutput() }
+        try requireReportDirectory()
+        let sweeps = try checkedMaxSweeps()
         for f in formatList { _ = try Self.choice(f) }
         let (graph, layout) = try loadGraph(model)
         let calibration = try calib.map { path -> (inputs: [Double], count: Int) in
@@ -224,7 +229,8 @@ extension QuantizeCommand {
             evaluation = EvaluationData(inputs: x.values, count: x.batch)
         }
         var options = GraphCoordinateDescentOptions()
-        options.maxSweeps = max(1, maxSweeps)
+        options.maxSweeps = sweeps
+        var results: [(result: GraphQuantizationResult, method: String, format: String)] = []
         var files: [String] = []
         let summary: QuantizationReport
         do {
@@ -232,11 +238,15 @@ extension QuantizeCommand {
                                                  data: evaluation, calibration: calibration,
                                                  options: options) { done, total, label, result in
                 let parts = label.split(separator: " ").map(String.init)
-                let path = multi ? try multiPath(method: parts[0], format: parts[1]) : output
-                try result.save(spec: URL(fileURLWithPath: path), input: URL(fileURLWithPath: model), layout: layout,
-                                method: parts[0], format: parts[1], biasFormat: biasFormat, dtype: outputDType)
-                files.append(path)
+                results.append((result, parts[0], parts[1]))
                 progress(done, total, label)
+            }
+            // Every result exists: only now are files written.
+            for r in results {
+                let path = multi ? try multiPath(method: r.method, format: r.format) : output
+                try r.result.save(spec: URL(fileURLWithPath: path), input: URL(fileURLWithPath: model), layout: layout,
+                                  method: r.method, format: r.format, biasFormat: biasFormat, dtype: outputDType)
+                files.append(path)
             }
         } catch let e as CLIError {
             throw e

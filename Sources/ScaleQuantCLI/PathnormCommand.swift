@@ -5,7 +5,8 @@ import ScaleQuant
 struct PathnormCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pathnorm",
-        abstract: "Print the l_q path-norm of a ReLU network (.safetensors or .npz, nn.Sequential names).",
+        abstract: "Print the l_q path-norm of a ReLU network (.safetensors or .npz with nn.Sequential names, "
+            + "or a graph spec .json).",
         discussion: """
             The path-norm is ||Phi(theta)||_q over all input and bias paths, computed by one forward pass with \
             |W|^q, |b|^q on the all-ones input. It is invariant under rescaling of hidden neurons. \

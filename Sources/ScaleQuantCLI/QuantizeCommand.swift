@@ -8,7 +8,8 @@ import ScaleQuant
 struct QuantizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
-        abstract: "Quantize a ReLU network (rtn, cle, exact, l2r, cd) and write it in the input's layout.",
+        abstract: "Quantize a ReLU network (\(QuantizationMethodCatalog.names(graphs: false).joined(separator: ", "))) "
+            + "and write it in the input's layout.",
         discussion: """
             Methods: rtn (round to nearest); cle (cross-layer equalization, then rtn); exact (global minimum of \
             the l2 path-metric; one hidden layer only); l2r (left to right: per neuron the cosine-optimal \
@@ -112,6 +113,13 @@ struct QuantizeCommand: ParsableCommand {
         guard ["auto", "input", "float32", "float64"].contains(dtype.lowercased()) else {
             throw CLIError("--dtype must be auto, input, float32 or float64")
         }
+        // Every check before any work, so that a bad format, method or input leaves nothing written.
+        try requireReportDirectory()
+        let gridsByFormat = try formatList.map { f in
+            (f, GraphGridSpec(weights: try Self.choice(f), biases: try biasFormat.map(Self.choice)))
+        }
+        let multi = methodList.count * formatList.count > 1
+        if multi { try requireDirectoryOutput() }
         let (net, layout) = try loadNetwork(model, specPath: modelOptions.spec)
         let evalData = try eval.isEmpty ? nil : loadEvaluationData(inputs: eval[0], labels: eval[1], network: net)
         var calibration: (inputs: [Double], count: Int)? = nil
@@ -122,14 +130,13 @@ struct QuantizeCommand: ParsableCommand {
         if methodList.contains(where: { QuantizationMethodCatalog.named($0)?.needsCalibration == true }) && calibration == nil {
             throw CLIError("method data needs calibration inputs: add --calib X.npy (shape [N, \(net.inputSize)])")
         }
+        let inputs = try data.map { try loadGraphInputs($0, graph: net) }
         var options = GraphCoordinateDescentOptions()
-        options.maxSweeps = max(1, maxSweeps)
-        let multi = methodList.count * formatList.count > 1
+        options.maxSweeps = try checkedMaxSweeps()
         var entries: [ReportEntry] = []
-        var files: [String] = []
+        var results: [(result: GraphQuantizationResult, method: String, format: String)] = []
         let total = methodList.count * formatList.count
-        for f in formatList {
-            let grids = GraphGridSpec(weights: try Self.choice(f), biases: try biasFormat.map(Self.choice))
+        for (f, grids) in gridsByFormat {
             for mName in methodList.map({ $0.lowercased() }) {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 let result: GraphQuantizationResult
@@ -142,9 +149,7 @@ struct QuantizeCommand: ParsableCommand {
                     throw CLIError("\(error)")
                 }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-                let path = multi ? try multiPath(method: mName, format: f) : output
-                try save(result, method: mName, format: f, layout: layout, to: path)
-                files.append(path)
+                results.append((result, mName, f))
                 do {
                     entries.append(try ReportEntry(method: mName, format: f, original: net, quantized: result.network,
                                                    data: evalData, seconds: seconds, scalings: result.scalings,
@@ -164,6 +169,13 @@ struct QuantizeCommand: ParsableCommand {
                                          },
                                          samples: evalData?.count ?? 0, entries: entries)
         } catch { throw CLIError("\(error)") }
+        // Every result exists: only now are files written.
+        var files: [String] = []
+        for r in results {
+            let path = multi ? try multiPath(method: r.method, format: r.format) : output
+            try save(r.result, method: r.method, format: r.format, layout: layout, to: path)
+            files.append(path)
+        }
         if let report { try writeReportFiles(summary, directory: report) }
         if multi {
             let jsonText = summary.json(files: files)
@@ -172,7 +184,6 @@ struct QuantizeCommand: ParsableCommand {
         }
         // Single run: the existing keys, plus accuracy / eval metrics when --eval is given.
         let e = entries[0]
-        let inputs = try data.map { try loadGraphInputs($0, graph: net) }
         var pairs: [(String, JSONValue)] = [("method", .string(e.method)), ("format", .string(e.format)),
                                             ("bias_format", .string(biasFormat ?? e.format)), ("output", .string(output))]
         guard let quantized = e.network else { throw CLIError("internal error: the report entry has no network") }
@@ -191,6 +202,30 @@ struct QuantizeCommand: ParsableCommand {
         }
         if report != nil { pairs.append(("report", .string(report! + "/report.html"))) }
         return renderKeyValues(pairs, json: json)
+    }
+
+    /// Refuses a `--report` that exists and is not a directory (checked before any work).
+    func requireReportDirectory() throws {
+        var isDirectory: ObjCBool = false
+        if let report, FileManager.default.fileExists(atPath: report, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw CLIError("--report names a directory to write report.html, results.json and results.csv into: "
+                           + "\(report) is an existing file")
+        }
+    }
+
+    /// `--max-sweeps`, refused unless at least 1.
+    func checkedMaxSweeps() throws -> Int {
+        guard maxSweeps >= 1 else { throw CLIError("--max-sweeps must be at least 1, got \(maxSweeps)") }
+        return maxSweeps
+    }
+
+    /// Several methods or formats write a directory: refuses an `-o` that exists and is not a directory.
+    func requireDirectoryOutput() throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw CLIError("several methods or formats write one file each into a directory: -o \(output) is an "
+                           + "existing file")
+        }
     }
 
     /// `<output>/<model stem>_<method>_<format>.<ext>` (the directory is created).

@@ -68,7 +68,9 @@ struct Rank1Command: ParsableCommand {
             r.relativeError = r.rtnRelativeError
             r.lambda = 1; r.mu = 1
         }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        // Wall time to the microsecond: more digits would only print the clock's noise (0.005620890000000001).
+        let seconds = ((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18) * 1e6)
+            .rounded() / 1e6
         if let out {
             do {
                 try NPZ.write([("x_hat", NDArray(vector: r.xHat)), ("y_hat", NDArray(vector: r.yHat))], to: out,

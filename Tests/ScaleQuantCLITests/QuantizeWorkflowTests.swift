@@ -77,4 +77,50 @@ import ScaleQuant
                       as: QuantizeCommand.self).render()
         }
     }
+
+    /// Issue #18, items 5 and 11: every format, method and input is checked before any work, and files are written
+    /// only once every result exists, so a failing command leaves nothing behind (tensor files and graph specs).
+    @Test(arguments: ["mlp", "cnn"])
+    func failuresLeaveNothingWritten(_ kind: String) throws {
+        let m = kind == "mlp" ? model : resources + "/models/digits_cnn.json"
+        let ext = kind == "mlp" ? "safetensors" : "json"
+        let dir = temp("out"), single = temp("q.\(ext)"), reportFile = temp("report-is-a-file")
+        try "x".write(toFile: reportFile, atomically: true, encoding: .utf8)
+        defer { for p in [dir, single, reportFile] { try? FileManager.default.removeItem(atPath: p) } }
+        let failing: [[String]] = [
+            ["--formats", "e4m3,e2m1,fp7", "--methods", "rtn,cd", "-o", dir],            // a bad format, last
+            ["--formats", "e4m3", "--methods", "rtn,nope", "-o", dir],                   // a bad method, last
+            ["--formats", "e4m3,int4", "--methods", "rtn", "-o", dir, "--report", reportFile],
+            ["--format", "e4m3", "--method", "rtn", "-o", single, "--max-sweeps", "0"],
+            ["--format", "e4m3", "--method", "rtn", "-o", single, "--data", y],         // labels are not inputs
+            ["--formats", "e4m3,int4", "--methods", "rtn", "-o", dir, "--eval", x, x],  // float "labels" of a CNN
+        ]
+        for args in failing where kind == "cnn" || args.last != x {
+            let message = cliErrorMessage {
+                _ = try parse(["quantize", m] + args, as: QuantizeCommand.self).render()
+            }
+            #expect(message != nil && message?.contains("\n") == false, "\(kind) \(args): \(message ?? "no error")")
+            #expect(!FileManager.default.fileExists(atPath: dir), "\(kind) \(args): wrote \(dir)")
+            #expect(!FileManager.default.fileExists(atPath: single), "\(kind) \(args): wrote \(single)")
+        }
+        if kind == "mlp" {  // exact refuses the second (deeper) model only after rtn has run: still nothing written
+            let deep = resources + "/models/digits_mlp_64_64_32_10.safetensors"
+            let message = cliErrorMessage {
+                _ = try parse(["quantize", deep, "--formats", "e4m3", "--methods", "rtn,exact", "-o", dir],
+                              as: QuantizeCommand.self).render()
+            }
+            #expect(message?.contains("one hidden layer") == true, "\(message ?? "no error")")
+            #expect(!FileManager.default.fileExists(atPath: dir))
+        }
+    }
+
+    /// Issue #18, item 3: the one-line summaries `scalequant --help` lists name every method of the catalog
+    /// (quantize) and graph specs (pathnorm).
+    @Test func helpIsCurrent() {
+        let quantize = QuantizeCommand.configuration.abstract
+        for name in QuantizationMethodCatalog.names(graphs: false) {
+            #expect(quantize.contains(name), "quantize's summary lacks \(name): \(quantize)")
+        }
+        #expect(PathnormCommand.configuration.abstract.contains("graph spec"))
+    }
 }

@@ -18,6 +18,9 @@ struct Rank1CommandTests {
         #expect(xh.count == 6)
         let e4m3 = FormatCatalog.preset(named: "e4m3")!
         #expect(xh.allSatisfy { e4m3.round($0) == $0 })
+        // Seconds to the microsecond (issue #18: not 0.005620890000000001): a whole number of microseconds.
+        let seconds = try #require(obj["seconds"] as? Double)
+        #expect(seconds >= 0 && abs(seconds * 1e6 - (seconds * 1e6).rounded()) < 1e-6, "\(seconds)")
     }
 
     @Test func filesAndOutput() throws {

@@ -114,7 +114,9 @@ extension GraphNetwork {
         for (l, entry) in names.enumerated() {
             guard let w = byName[entry.weight] else { throw GraphError.invalidGraph("missing tensor '\(entry.weight)'") }
             guard w.rank == 2, w.shape[0] > 0, w.shape[1] > 0 else {
-                throw GraphError.invalidGraph("'\(entry.weight)' has shape \(w.shape), expected 2-D (out × in)")
+                let hint = w.rank == 4 ? ": a 4-D weight is a convolution; describe the network by a graph spec (.json)"
+                    : ""
+                throw GraphError.invalidGraph("'\(entry.weight)' has shape \(w.shape), expected 2-D (out × in)" + hint)
             }
             if l == 0 { dtype = w.dtype.isFloatingPoint ? w.dtype : .float32; widths = [w.shape[1]] }
             guard w.shape[1] == widths[l] else {
@@ -157,7 +159,8 @@ extension GraphNetwork {
         }
         if !stray.isEmpty {
             throw GraphError.invalidGraph("tensors \(stray.sorted()) do not follow nn.Sequential names (N.weight, "
-                                          + "N.bias); give a layer-name spec")
+                                          + "N.bias) of a perceptron: give a layer-name spec (--spec), or describe "
+                                          + "a convolutional or residual network by a graph spec (.json)")
         }
         if let orphan = biases.keys.first(where: { weights[$0] == nil }) {
             throw GraphError.invalidGraph("'\(biases[orphan]!)' has no matching weight")

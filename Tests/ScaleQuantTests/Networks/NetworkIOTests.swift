@@ -49,8 +49,15 @@ struct NetworkIOTests {
         let (n2, _) = try GraphNetwork.perceptron(tensors: [("fc1.w", w0), ("fc1.b", b0), ("fc2.w", w1)], spec: spec)
         #expect(n2 == n1)
         #expect(throws: GraphError.invalidGraph("tensors [\"fc1.w\"] do not follow nn.Sequential names (N.weight, "
-                                                + "N.bias); give a layer-name spec")) {
+                                                + "N.bias) of a perceptron: give a layer-name spec (--spec), or "
+                                                + "describe a convolutional or residual network by a graph spec (.json)")) {
             try GraphNetwork.perceptron(tensors: [("fc1.w", w0)])
+        }
+        // The tensors of a CNN (a 4-D weight) get the hint to write a graph spec.
+        let conv = try NDArray(shape: [2, 1, 3, 3], values: [Double](repeating: 0.5, count: 18))
+        #expect(throws: GraphError.invalidGraph("'0.weight' has shape [2, 1, 3, 3], expected 2-D (out × in): a 4-D "
+                                                + "weight is a convolution; describe the network by a graph spec (.json)")) {
+            try GraphNetwork.perceptron(tensors: [("0.weight", conv)])
         }
         do {
             _ = try NetworkNameSpec.parse(#"{"nodes": []}"#, file: "g.json")

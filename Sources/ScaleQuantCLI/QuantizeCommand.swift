@@ -206,10 +206,9 @@ struct QuantizeCommand: ParsableCommand {
 
     /// Refuses a `--report` that exists and is not a directory (checked before any work).
     func requireReportDirectory() throws {
-        var isDirectory: ObjCBool = false
-        if let report, FileManager.default.fileExists(atPath: report, isDirectory: &isDirectory), !isDirectory.boolValue {
-            throw CLIError("--report names a directory to write report.html, results.json and results.csv into: "
-                           + "\(report) is an existing file")
+        if let report {
+            try requireNotAFile(report, "--report names a directory to write report.html, results.json and "
+                                + "results.csv into: \(report) is an existing file")
         }
     }
 
@@ -221,10 +220,15 @@ struct QuantizeCommand: ParsableCommand {
 
     /// Several methods or formats write a directory: refuses an `-o` that exists and is not a directory.
     func requireDirectoryOutput() throws {
+        try requireNotAFile(output, "several methods or formats write one file each into a directory: -o \(output) "
+                            + "is an existing file")
+    }
+
+    /// Throws `message` when `path` exists and is not a directory.
+    func requireNotAFile(_ path: String, _ message: String) throws {
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), !isDirectory.boolValue {
-            throw CLIError("several methods or formats write one file each into a directory: -o \(output) is an "
-                           + "existing file")
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw CLIError(message)
         }
     }
 

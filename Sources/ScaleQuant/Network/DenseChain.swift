@@ -83,19 +83,8 @@ struct DenseChain: Sendable, Equatable {
     /// The chain as a graph: a linear node named `2ℓ` per layer and a relu node `2ℓ+1` between layers (the PyTorch
     /// `nn.Sequential` numbering). O(parameters).
     var graph: GraphNetwork {
-        var nodes: [GraphNode] = []
-        var last = "input"
-        for (l, layer) in layers.enumerated() {
-            nodes.append(.linear("\(2 * l)", input: last, weight: layer.weight, bias: layer.bias,
-                                 inFeatures: layer.inputs, outFeatures: layer.outputs))
-            last = "\(2 * l)"
-            if l < layers.count - 1 {
-                nodes.append(.relu("\(2 * l + 1)", input: last))
-                last = "\(2 * l + 1)"
-            }
-        }
         // The layers come from a valid graph or from the solvers, which keep every size and finite value.
-        return try! GraphNetwork(inputShape: [inputSize], nodes: nodes)
+        try! GraphNetwork.perceptron(widths: widths, weights: layers.map(\.weight), biases: layers.map(\.bias))
     }
 }
 

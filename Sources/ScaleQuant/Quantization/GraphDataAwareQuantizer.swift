@@ -102,13 +102,10 @@ public enum GraphDataAwareQuantizer {
         }
         let folded = try graph.foldingBatchNorm()
         if let chain = DenseChain(folded) {
-            let (r, start, errors) = try DenseChainDataAware.quantize(chain, grids: grids, calibration: calibration, count: count,
-                                                              options: options.pathMetric)
-            let q = try GraphQuantizer.result(method: .coordinateDescent, original: folded,
-                                              quantized: folded.replacingDenseLayers(r.network),
-                                              foldedBatchNorm: graph.hasBatchNorm,
-                                              grids: GraphNodeGrids(folded, perLayer: r.grids), sweeps: r.sweeps,
-                                              history: [], scalings: r.scalings.factors)
+            let (r, start, errors) = try DenseChainDataAware.quantize(chain, grids: grids, calibration: calibration,
+                                                                      count: count, options: options.pathMetric)
+            let q = try GraphQuantizer.result(of: r, method: .coordinateDescent, original: folded,
+                                              foldedBatchNorm: graph.hasBatchNorm)
             return GraphDataAwareResult(quantization: q, start: start, calibrationErrors: errors, evaluations: 0)
         }
         let bytes = 3 * 8 * Double(count) * Double((0..<folded.valueCount).reduce(0) { $0 + folded.valueSize($1) })

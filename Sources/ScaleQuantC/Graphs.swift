@@ -11,12 +11,13 @@ import ScaleQuant
 ///   `.safetensors`) and neither output may be the input spec or its weights file;
 /// - `weight_format`, `bias_format` (NULL: the weight format): format names as ``sq_quantize_mlp`` reads them
 ///   (`intN` without `@STEP`: per-node step from the reference, as the CLI);
-/// - `method`: 0 rtn, 1 cle, 4 cd (exact coordinate descent on the ℓ² path-metric), 5 data (coordinate descent on
-///   the output error on `calib`, ``GraphDataAwareQuantizer``); 2 exact (one hidden layer) and 3 l2r for specs
+/// - `method`: 0 rtn, 1 cle, 4 cd (exact coordinate descent on the ℓ² path-metric), 5 data (rescaling and error
+///   feedback on the output error on `calib`, ``GraphDataAwareQuantizer``), 6 rtn-channel, 7 gptq, and any
+///   data-free code plus 100 for its `+bc` variant (bias correction on `calib`); 2 exact (one hidden layer) and 3 l2r for specs
 ///   that are perceptrons only (else status 4, the library's message; revision 3). A perceptron spec gets the
 ///   dense-chain solvers, the results of ``sq_quantize_mlp`` bit for bit (for data: `max_sweeps` then bounds
 ///   cd's sweeps and each layer's data-aware sweeps);
-/// - `calib`: for method 5 only (else NULL), `n_samples` ≥ 1 calibration inputs of the graph's input size C·H·W
+/// - `calib`: for the calibrated methods only (5, 7, ≥ 100; else NULL), `n_samples` ≥ 1 calibration inputs of the graph's input size C·H·W
 ///   each, row-major NCHW, finite;
 /// - `max_sweeps` ≥ 1: as `--max-sweeps` (cd's sweeps; for data, the path-metric start's sweeps and
 ///   min(3, `max_sweeps`) data-aware sweeps);
@@ -24,7 +25,8 @@ import ScaleQuant
 ///   certified_output_bound (radius 1), sweeps, folded_batch_norm (0/1), calibration_samples,
 ///   start_calibration_squared_error, calibration_squared_error, start]`, the numbers of the CLI's `--json` output
 ///   against the batch-norm-folded input (NaN where it prints null; sweeps 0 for rtn and cle; the last four 0,
-///   NaN, NaN, NaN unless method 5). `start` codes the CLI's `start`: 0 cd, 1 rtn, 2 rtn-max, 3 cle.
+///   NaN, NaN, NaN unless method 5). `start` codes the CLI's `start`: 0 cd, 1 rtn, 2 rtn-max, 3 cle, 4 gptq,
+///   5 gptq-cle, 6 gptq-data.
 ///
 /// Status 1 for null or empty paths, an output not ending in `.json` or equal to an input, an unknown method
 /// code, `max_sweeps` < 1, a missing `calib` for method 5 or a `calib` for another method, `n_samples` < 1 or too
@@ -55,10 +57,11 @@ public func sq_quantize_graph(_ specPath: UnsafePointer<CChar>?, _ outPath: Unsa
         let dataAware = entry.needsCalibration
         if dataAware && calib == nil {
             throw CABIError(SQStatus.invalidArgument,
-                            "method 5 (data) needs calibration inputs: calib is a null pointer")
+                            "method \(method) (\(methodName)) needs calibration inputs: calib is a null pointer")
         }
         if !dataAware && calib != nil {
-            throw CABIError(SQStatus.invalidArgument, "calib is used by method 5 (data) only: pass NULL")
+            throw CABIError(SQStatus.invalidArgument,
+                            "calib is used by the calibrated methods only (5 data, 7 gptq, codes ≥ 100: +bc): pass NULL")
         }
         guard URL(fileURLWithPath: output).pathExtension.lowercased() == "json" else {
             throw CABIError(SQStatus.invalidArgument,
@@ -67,9 +70,7 @@ public func sq_quantize_graph(_ specPath: UnsafePointer<CChar>?, _ outPath: Unsa
         let (graph, layout) = try GraphNetwork.loadWithLayout(spec: URL(fileURLWithPath: input))
         var options = GraphCoordinateDescentOptions()
         options.maxSweeps = Int(Swift.min(maxSweeps, Int64(Int32.max)))
-        let result: GraphQuantizationResult
-        var dataResult: GraphDataAwareResult?
-        var count = 0
+        var calibration: (inputs: [Double], count: Int)?
         if dataAware {
             let size = graph.inputSize
             let (cells, overflow) = Int(clamping: nSamples).multipliedReportingOverflow(by: size)
@@ -78,15 +79,11 @@ public func sq_quantize_graph(_ specPath: UnsafePointer<CChar>?, _ outPath: Unsa
                                 "n_samples is \(nSamples): it must be at least 1, and n_samples × the input size "
                                     + "(\(size)) at most \(maxElements)")
             }
-            count = Int(nSamples)
-            let x = try finiteDoubles(calib, cells, "calib")
-            let r = try GraphDataAwareQuantizer.quantize(graph, grids: grids, calibration: x, count: count,
-                                                         options: GraphDataAwareOptions(pathMetric: options))
-            dataResult = r
-            result = r.quantization
-        } else {
-            result = try GraphQuantizer.quantize(graph, method: entry.method!, grids: grids, options: options)
+            calibration = (try finiteDoubles(calib, cells, "calib"), Int(nSamples))
         }
+        let result = try GraphQuantizer.quantize(graph, method: methodName, grids: grids, calibration: calibration,
+                                                 options: options)
+        let count = calibration?.count ?? 0
         try result.save(spec: URL(fileURLWithPath: output), input: URL(fileURLWithPath: input), layout: layout,
                         method: methodName, format: formatName, biasFormat: biasName, dtype: .auto)
         // The CLI's comparison metrics: the folded input against the result (both folded once more, a no-op).
@@ -95,14 +92,14 @@ public func sq_quantize_graph(_ specPath: UnsafePointer<CChar>?, _ outPath: Unsa
         stats[4] = Double(result.sweeps)
         stats[5] = result.foldedBatchNorm ? 1 : 0
         stats[6] = Double(count)
-        stats[7] = dataResult?.calibrationErrors.first ?? .nan
-        stats[8] = dataResult?.calibrationErrors.last ?? .nan
-        stats[9] = dataResult.flatMap { r in graphStartNames.firstIndex(of: r.start).map(Double.init) } ?? .nan
+        stats[7] = result.calibrationErrors.first ?? .nan
+        stats[8] = result.calibrationErrors.last ?? .nan
+        stats[9] = result.calibrationStart.flatMap { graphStartNames.firstIndex(of: $0).map(Double.init) } ?? .nan
     }
 }
 
 /// The data-aware starts in the order of their codes in ``sq_quantize_graph``'s `out_stats[9]`.
-let graphStartNames = ["cd", "rtn", "rtn-max", "cle"]
+let graphStartNames = ["cd", "rtn", "rtn-max", "cle", "gptq", "gptq-cle", "gptq-data"]
 
 /// A non-empty UTF-8 path from a C string.
 func pathArgument(_ p: UnsafePointer<CChar>?, _ label: String) throws -> String {

@@ -36,9 +36,10 @@ public func sq_quantize_mlp(_ nLayers: Int64, _ widths: UnsafePointer<Int64>?, _
                             _ err: UnsafeMutablePointer<CChar>?, _ errLen: Int64) -> Int32 {
     guarded(err, errLen) {
         let network = try readNetwork(nLayers, widths, weights, biases)
-        guard let m = QuantizationMethodCatalog.coded(method)?.method else {
+        guard let entry = QuantizationMethodCatalog.coded(method), let m = entry.method, !entry.needsCalibration else {
             throw CABIError(SQStatus.invalidArgument,
-                            "unknown method code \(method) (\(QuantizationMethodCatalog.codeList(dataAware: false)))")
+                            "unknown method code \(method) (\(QuantizationMethodCatalog.codeList(dataAware: false)); "
+                                + "calibrated methods: sq_quantize_mlp_data or sq_quantize_graph)")
         }
         let spec = try gridSpec(weightFormat, biasFormat)
         let outputs = try NetworkOutputs(outWeights, outBiases, outStats)
@@ -47,7 +48,8 @@ public func sq_quantize_mlp(_ nLayers: Int64, _ widths: UnsafePointer<Int64>?, _
         if !exactRefused && (m == .exact || m == .leftToRight || m == .coordinateDescent) {
             try network.checkRankOneLimits(grids: spec)
         }
-        try outputs.write(try GraphQuantizer.quantize(network, method: m, grids: spec), original: network)
+        try outputs.write(try GraphQuantizer.quantize(network, method: entry.name, grids: spec, calibration: nil,
+                                                      options: .init()), original: network)
     }
 }
 

@@ -91,16 +91,8 @@ extension QuantizeCommand {
                                        progress: progress)
         }
         let methodName = methodList[0].lowercased(), formatName = formatList[0]
-        let dataAware = QuantizationMethodCatalog.named(methodName)?.needsCalibration == true
-        guard let m = dataAware ? .coordinateDescent : QuantizationMethod(rawValue: methodName) else {
-            throw CLIError("unknown method '\(methodName)': expected "
-                           + QuantizationMethodCatalog.names(graphs: false).joined(separator: ", "))
-        }
+        try checkMethods([methodName])
         try modelOptions.requireNoSpec()
-        if calib != nil && !dataAware { throw CLIError("--calib is used by method data only") }
-        if dataAware && calib == nil {
-            throw CLIError("method data needs calibration inputs: add --calib X.npy (shape [N, C*H*W] or [N, C, H, W])")
-        }
         guard eval.isEmpty || eval.count == 2 else {
             throw CLIError("--eval takes two files: X.npy (inputs) and Y.npy (integer labels)")
         }
@@ -121,19 +113,15 @@ extension QuantizeCommand {
         let evaluation = try eval.count == 2 ? loadGraphInputs(eval[0], graph: graph) : nil
         let labels = try evaluation.map { try loadGraphLabels(eval[1], batch: $0.batch) }
         let result: GraphQuantizationResult
-        var dataResult: GraphDataAwareResult?
         var calibrationCount = 0
         do {
-            if dataAware, let calib {
-                let c = try loadGraphInputs(calib, graph: graph)
-                calibrationCount = c.batch
-                dataResult = try GraphDataAwareQuantizer.quantize(graph, grids: grids, calibration: c.values,
-                                                                  count: c.batch,
-                                                                  options: GraphDataAwareOptions(pathMetric: options))
-                result = dataResult!.quantization
-            } else {
-                result = try GraphQuantizer.quantize(graph, method: m, grids: grids, options: options)
+            let calibration = try calib.map { path -> (inputs: [Double], count: Int) in
+                let c = try loadGraphInputs(path, graph: graph)
+                return (c.values, c.batch)
             }
+            calibrationCount = calibration?.count ?? 0
+            result = try GraphQuantizer.quantize(graph, method: methodName, grids: grids, calibration: calibration,
+                                                 options: options)
         } catch let e as CLIError {
             throw e
         } catch GraphError.unsupported(let message) {
@@ -154,10 +142,11 @@ extension QuantizeCommand {
                                             ("output", .string(output)),
                                             ("folded_batch_norm", .bool(result.foldedBatchNorm))]
         pairs += try graphComparisonMetrics(reference: folded, other: result.network, radius: 1, data: data)
-        if m == .coordinateDescent { pairs.append(("sweeps", .integer(result.sweeps))) }
-        if let dataResult, let first = dataResult.calibrationErrors.first, let last = dataResult.calibrationErrors.last {
-            pairs.append(("calibration_samples", .integer(calibrationCount)))
-            pairs.append(("start", .string(dataResult.start)))
+        if result.method == .coordinateDescent { pairs.append(("sweeps", .integer(result.sweeps))) }
+        if calibrationCount > 0 { pairs.append(("calibration_samples", .integer(calibrationCount))) }
+        if let start = result.calibrationStart, let first = result.calibrationErrors.first,
+           let last = result.calibrationErrors.last {
+            pairs.append(("start", .string(start)))
             pairs.append(("start_calibration_squared_error", .number(first)))
             pairs.append(("calibration_squared_error", .number(last)))
         }
@@ -188,15 +177,8 @@ extension QuantizeCommand {
     /// and `--report DIR` gets report.html, results.json and results.csv (``QuantizationReport``).
     func renderGraphRuns(methods methodList: [String], formats formatList: [String],
                          progress: (Int, Int, String) -> Void) throws -> String {
-        for m in methodList where QuantizationMethodCatalog.named(m) == nil {
-            throw CLIError("unknown method '\(m)': expected "
-                           + QuantizationMethodCatalog.names(graphs: false).joined(separator: ", "))
-        }
+        try checkMethods(methodList)
         try modelOptions.requireNoSpec()
-        if methodList.contains("data") && calib == nil {
-            throw CLIError("method data needs calibration inputs: add --calib X.npy (shape [N, C*H*W] or [N, C, H, W])")
-        }
-        if calib != nil && !methodList.contains("data") { throw CLIError("--calib is used by method data only") }
         guard eval.isEmpty || eval.count == 2 else {
             throw CLIError("--eval takes two files: X.npy (inputs) and Y.npy (integer labels)")
         }

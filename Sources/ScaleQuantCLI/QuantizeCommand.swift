@@ -83,6 +83,22 @@ struct QuantizeCommand: ParsableCommand {
     var quiet = false
 
     /// A grid choice from a format name: `intN` without `@STEP` means a per-layer step.
+    /// Checks that every method is known and that `--calib` is given exactly when some method needs it.
+    func checkMethods(_ methods: [String]) throws {
+        for m in methods where QuantizationMethodCatalog.named(m) == nil {
+            throw CLIError("unknown method '\(m)': expected "
+                           + QuantizationMethodCatalog.names(graphs: false).joined(separator: ", ")
+                           + " (a data-free method may end in +bc: bias correction on --calib)")
+        }
+        let calibrated = methods.filter { QuantizationMethodCatalog.named($0)!.needsCalibration }
+        if let m = calibrated.first, calib == nil {
+            throw CLIError("method \(m) needs calibration inputs: add --calib X.npy (shape [N, inputs] or [N, C, H, W])")
+        }
+        if calib != nil && calibrated.isEmpty {
+            throw CLIError("--calib is used by the calibrated methods only (data, gptq, …+bc)")
+        }
+    }
+
     static func choice(_ name: String) throws -> GridChoice {
         do { return try GridChoice(format: name) } catch { throw CLIError("\(error)") }
     }
@@ -103,10 +119,7 @@ struct QuantizeCommand: ParsableCommand {
         let formatList = Self.list(formats) + (format.map { [$0] } ?? [])
         guard !methodList.isEmpty else { throw CLIError("give --method M or --methods a,b,c") }
         guard !formatList.isEmpty else { throw CLIError("give --format F or --formats f,g") }
-        let known = QuantizationMethodCatalog.names(graphs: false)
-        for m in methodList.map({ $0.lowercased() }) where !known.contains(m) {
-            throw CLIError("unknown method '\(m)': expected \(known.joined(separator: ", "))")
-        }
+        try checkMethods(methodList.map { $0.lowercased() })
         guard eval.isEmpty || eval.count == 2 else {
             throw CLIError("--eval takes two files: X.npy (inputs) and Y.npy (labels or targets)")
         }
@@ -126,9 +139,6 @@ struct QuantizeCommand: ParsableCommand {
         if let calib {
             let c = try loadGraphInputs(calib, graph: net)
             calibration = (c.values, c.batch)
-        }
-        if methodList.contains(where: { QuantizationMethodCatalog.named($0)?.needsCalibration == true }) && calibration == nil {
-            throw CLIError("method data needs calibration inputs: add --calib X.npy (shape [N, \(net.inputSize)])")
         }
         let inputs = try data.map { try loadGraphInputs($0, graph: net) }
         var options = GraphCoordinateDescentOptions()

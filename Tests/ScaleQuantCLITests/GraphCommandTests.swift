@@ -72,7 +72,7 @@ import ScaleQuant
             _ = try parse(["quantize", Self.cnn, "--format", "e3m2", "--method", "cd", "--calib", calib,
                            "-o", temp("u.json")], as: QuantizeCommand.self).render()
         }
-        #expect(unused?.contains("data only") == true)
+        #expect(unused?.contains("calibrated methods only") == true)
         let wrongShape = temp("bad.npy")
         defer { try? FileManager.default.removeItem(atPath: wrongShape) }
         try NPY.write(try NDArray(shape: [3, 7], values: [Double](repeating: 0.5, count: 21)), to: wrongShape)

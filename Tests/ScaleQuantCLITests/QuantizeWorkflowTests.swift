@@ -47,8 +47,15 @@ import ScaleQuant
     @Test func clearErrors() throws {
         let out = temp("q.safetensors")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        #expect(throws: CLIError("method data needs calibration inputs: add --calib X.npy (shape [N, 64])")) {
-            try parse(["quantize", model, "--format", "e4m3", "--method", "data", "-o", out],
+        for m in ["data", "gptq", "cle+bc"] {
+            #expect(throws: CLIError("method \(m) needs calibration inputs: add --calib X.npy (shape [N, inputs] or "
+                                     + "[N, C, H, W])")) {
+                try parse(["quantize", model, "--format", "e4m3", "--method", m, "-o", out],
+                          as: QuantizeCommand.self).render()
+            }
+        }
+        #expect(throws: CLIError("--calib is used by the calibrated methods only (data, gptq, …+bc)")) {
+            try parse(["quantize", model, "--format", "e4m3", "--method", "cd", "--calib", model, "-o", out],
                       as: QuantizeCommand.self).render()
         }
         // Calibration inputs of the wrong shape (labels: 1-D), or a missing file: a clear error, not a crash.

@@ -62,19 +62,31 @@ extension GraphNetwork {
         var lastUse = [Int](repeating: -1, count: valueCount)
         for (k, s) in sourceValues.enumerated() { for v in s { lastUse[v] = k } }
         values[0] = Array(UnsafeBufferPointer(start: x, count: n * inputSize))
-        for (k, node) in nodes.enumerated() {
-            let src = sourceValues[k]
-            var out = [Double](repeating: 0, count: n * valueSize(k + 1))
-            if node.operation == .add {
-                let a = values[src[0]], b = values[src[1]]
-                for i in out.indices { out[i] = a[i] + b[i] }
-            } else {
-                apply(node, inputShape: valueShape(src[0]), samples: n, values[src[0]], &out)
-            }
-            values[k + 1] = out
-            if !keepAll { for v in Set(src) where lastUse[v] == k { values[v] = [] } }
+        for k in nodes.indices {
+            values[k + 1] = nodeOutput(k, values: values, samples: n)
+            if !keepAll { for v in Set(sourceValues[k]) where lastUse[v] == k { values[v] = [] } }
         }
         return values
+    }
+
+    /// The output of node k on `n` samples, from `values` (indexed like ``valueCount``; its sources filled in).
+    func nodeOutput(_ k: Int, values: [[Double]], samples n: Int) -> [Double] {
+        let src = sourceValues[k], node = nodes[k]
+        var out = [Double](repeating: 0, count: n * valueSize(k + 1))
+        if node.operation == .add {
+            let a = values[src[0]], b = values[src[1]]
+            for i in out.indices { out[i] = a[i] + b[i] }
+        } else {
+            apply(node, inputShape: valueShape(src[0]), samples: n, values[src[0]], &out)
+        }
+        return out
+    }
+
+    /// The output of single-input node k on `n` samples of its input `x`.
+    func nodeOutput(_ k: Int, input x: [Double], samples n: Int) -> [Double] {
+        var out = [Double](repeating: 0, count: n * valueSize(k + 1))
+        apply(nodes[k], inputShape: valueShape(sourceValues[k][0]), samples: n, x, &out)
+        return out
     }
 
     /// One single-input node on `n` samples.

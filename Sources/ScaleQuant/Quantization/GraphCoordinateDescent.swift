@@ -357,7 +357,7 @@ extension GraphQuantizer {
                 guard g > 0 else { continue }
                 let target = b / g
                 guard target.isFinite else { continue }
-                let candidate = p.grid(grids).round(target), old = p.value(in: q)
+                let candidate = p.grid(grids, in: q).round(target), old = p.value(in: q)
                 if candidate != old && candidate * (g * candidate - 2 * b) < old * (g * old - 2 * b) {
                     p.set(candidate, in: &q)
                     changed = true

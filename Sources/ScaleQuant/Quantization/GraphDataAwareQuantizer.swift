@@ -91,15 +91,9 @@ public enum GraphDataAwareQuantizer {
     ///
     /// - Throws: ``GraphError/invalidArgument(_:)`` for calibration data of the wrong size or with NaN/Inf;
     ///   ``GraphError/unsupported(_:)`` for batch norms that cannot be folded; ``FormatError`` for invalid grids.
-    public static func quantize(_ graph: GraphNetwork, grids: GraphGridSpec, calibration: [Double], count: Int,
+    static func rescalingSearch(_ graph: GraphNetwork, grids: GraphGridSpec, calibration: [Double], count: Int,
                                 options: GraphDataAwareOptions = .init()) throws -> GraphDataAwareResult {
-        guard count > 0, calibration.count == count * graph.inputSize else {
-            throw GraphError.invalidArgument("calibration data has \(calibration.count) values for \(count) samples; "
-                + "the graph has \(graph.inputSize) inputs (shape \(graph.inputShape)) per sample")
-        }
-        if let i = calibration.firstIndex(where: { !$0.isFinite }) {
-            throw GraphError.invalidArgument("calibration value \(i) (sample \(i / graph.inputSize)) is NaN or infinite")
-        }
+        try checkCalibration(graph, calibration, count: count)
         let folded = try graph.foldingBatchNorm()
         if let chain = DenseChain(folded) {
             let (r, start, errors) = try DenseChainDataAware.quantize(chain, grids: grids, calibration: calibration,
@@ -167,7 +161,7 @@ public enum GraphDataAwareQuantizer {
         for _ in 0..<max(options.roundingSweeps, 0) {
             let before = state.error
             for p in parameters(of: normal) {
-                evaluations += roundingStep(p, grid: p.grid(g), &state, options: options)
+                evaluations += roundingStep(p, grid: p.grid(g, in: normal), &state, options: options)
             }
             history.append(state.error)
             if before - state.error <= options.relativeTolerance * before { break }
@@ -185,6 +179,19 @@ public enum GraphDataAwareQuantizer {
 }
 
 extension GraphDataAwareQuantizer {
+    /// Checks that `calibration` holds `count` ≥ 1 finite samples of `graph`'s input.
+    ///
+    /// - Throws: ``GraphError/invalidArgument(_:)`` naming the problem.
+    static func checkCalibration(_ graph: GraphNetwork, _ calibration: [Double], count: Int) throws {
+        guard count > 0, calibration.count == count * graph.inputSize else {
+            throw GraphError.invalidArgument("calibration data has \(calibration.count) values for \(count) samples; "
+                + "the graph has \(graph.inputSize) inputs (shape \(graph.inputShape)) per sample")
+        }
+        if let i = calibration.firstIndex(where: { !$0.isFinite }) {
+            throw GraphError.invalidArgument("calibration value \(i) (sample \(i / graph.inputSize)) is NaN or infinite")
+        }
+    }
+
     /// Every conv2d/linear parameter of `g`, node by node, weights then biases.
     static func parameters(of g: GraphNetwork) -> [GraphParameter] {
         var out: [GraphParameter] = []

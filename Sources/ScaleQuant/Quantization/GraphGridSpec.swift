@@ -6,15 +6,28 @@ public struct GraphNodeGrids: Sendable {
     public var weights: [(any NumberGrid)?]
     /// Per node, the grid of its biases (`nil` for nodes without parameters).
     public var biases: [(any NumberGrid)?]
+    /// Per node, the weight grid of each output channel when the grids are per-channel (then ``weights`` holds
+    /// the unscaled element grid, for descriptions); `nil` for per-tensor nodes.
+    public var channelWeights: [[any NumberGrid]?]
 
     /// Creates per-node grids (one entry per node; `nil` where a node has no parameters).
-    public init(weights: [(any NumberGrid)?], biases: [(any NumberGrid)?]) {
+    public init(weights: [(any NumberGrid)?], biases: [(any NumberGrid)?], channelWeights: [[any NumberGrid]?]? = nil) {
         self.weights = weights
         self.biases = biases
+        self.channelWeights = channelWeights ?? Array(repeating: nil, count: weights.count)
     }
 
-    /// The weight grid of affine node n (precondition: it has one).
+    /// Whether some node has a grid per output channel.
+    public var isPerChannel: Bool { channelWeights.contains { $0 != nil } }
+
+    /// The weight grid of affine node n (precondition: it has one, per tensor).
     func weight(_ n: Int) -> any NumberGrid { weights[n]! }
+    /// The grid of weight `index` of affine node n, per channel or per tensor (rows of `weight.count / channels`
+    /// contiguous values, the layout of conv2d and linear weights).
+    func weight(_ n: Int, index: Int, count: Int) -> any NumberGrid {
+        guard let rows = channelWeights[n] else { return weights[n]! }
+        return rows[index / (count / rows.count)]
+    }
     /// The bias grid of affine node n (precondition: it has one).
     func bias(_ n: Int) -> any NumberGrid { biases[n]! }
 
@@ -28,6 +41,13 @@ public struct GraphNodeGrids: Sendable {
             }
         }
         self.init(weights: w, biases: b)
+    }
+
+    /// The weights `w` of affine node n rounded to their grids (per channel or per tensor). O(w.count).
+    func roundWeights(_ n: Int, _ w: [Double]) -> [Double] {
+        guard let rows = channelWeights[n] else { return weight(n).round(w) }
+        let width = w.count / max(rows.count, 1)
+        return w.indices.map { rows[$0 / width].round(w[$0]) }
     }
 
     /// Whether both have the same grid for every node.
@@ -45,7 +65,9 @@ public struct GraphNodeGrids: Sendable {
 
 extension GraphParameter {
     /// Its grid.
-    func grid(_ grids: GraphNodeGrids) -> any NumberGrid { isBias ? grids.bias(node) : grids.weight(node) }
+    func grid(_ grids: GraphNodeGrids, in graph: GraphNetwork) -> any NumberGrid {
+        isBias ? grids.bias(node) : grids.weight(node, index: index, count: graph.nodes[node].weight.count)
+    }
 }
 
 /// How the weights and biases of a ``GraphNetwork`` are rounded: one grid pair per conv2d/linear node.
@@ -91,23 +113,50 @@ public struct GraphGridSpec: Sendable {
     /// - Complexity: O(parameters).
     /// - Throws: ``FormatError`` for integer widths outside 2…53.
     public func resolve(for reference: GraphNetwork) throws -> GraphNodeGrids {
+        func q(_ bits: Int) throws -> Double {
+            guard (2...53).contains(bits) else { throw FormatError.invalid("integer grids need 2…53 bits, got \(bits)") }
+            return Double((1 << (bits - 1)) - 1)
+        }
+        func amax(_ v: ArraySlice<Double>) -> Double { v.reduce(0) { max($0, abs($1)) } }
         func grids(_ choice: GridChoice, bias: Bool) throws -> [(any NumberGrid)?] {
             try reference.nodes.map { node -> (any NumberGrid)? in
                 guard node.operation.isAffine else { return nil }
-                switch choice {
+                var m = amax((bias ? node.bias : node.weight)[...])
+                if m == 0 { m = amax(node.weight[...]) }
+                switch choice.perTensor {
                 case .fixed(let g):
                     return g
                 case .integerPerLayer(let bits):
-                    guard (2...53).contains(bits) else {
-                        throw FormatError.invalid("integer grids need 2…53 bits, got \(bits)")
-                    }
-                    let q = Double((1 << (bits - 1)) - 1)
-                    var m = (bias ? node.bias : node.weight).reduce(0) { max($0, abs($1)) }
-                    if m == 0 { m = node.weight.reduce(0) { max($0, abs($1)) } }
-                    return try IntegerGrid(bits: bits, step: m > 0 ? m / q : 1)
+                    let levels = try q(bits)
+                    return try IntegerGrid(bits: bits, step: m > 0 ? m / levels : 1)
+                case .scaledPerLayer(let g):
+                    return try ScaledGrid(base: g, scale: ScaledGrid.absmaxScale(m, base: g))
+                case .integerPerChannel, .scaledPerChannel:
+                    preconditionFailure("perTensor is never per-channel")
                 }
             }
         }
-        return GraphNodeGrids(weights: try grids(weights, bias: false), biases: try grids(biases ?? weights, bias: true))
+        var channels: [[any NumberGrid]?] = Array(repeating: nil, count: reference.nodes.count)
+        if weights.isPerChannel {
+            for (n, node) in reference.nodes.enumerated() where node.operation.isAffine {
+                let rows = node.operation.affineOutputs, width = node.weight.count / max(rows, 1)
+                channels[n] = try (0..<rows).map { r -> any NumberGrid in
+                    let m = amax(node.weight[(r * width)..<((r + 1) * width)])
+                    switch weights {
+                    case .integerPerChannel(let bits):
+                        let levels = try q(bits)
+                        var step = m > 0 ? Float(m / levels) : 1
+                        if Double(step) * levels < m { step = step.nextUp }
+                        return try IntegerGrid(bits: bits, step: Double(step))
+                    case .scaledPerChannel(let g):
+                        return try ScaledGrid(base: g, scale: ScaledGrid.absmaxScale(m, base: g))
+                    default:
+                        preconditionFailure("per-channel choices only")
+                    }
+                }
+            }
+        }
+        return GraphNodeGrids(weights: try grids(weights, bias: false),
+                              biases: try grids(biases ?? weights.perTensor, bias: true), channelWeights: channels)
     }
 }

@@ -56,7 +56,7 @@ extension GraphQuantizer {
     static func familyPieces(_ params: [(p: GraphParameter, sign: Int)], reference ref: GraphNetwork,
                              current q: GraphNetwork, grids: GraphNodeGrids, window: FamilyWindow) -> FamilyPieces? {
         let z = params.map { $0.p.value(in: ref) }
-        let gridsOf = params.map { $0.p.grid(grids) }
+        let gridsOf = params.map { $0.p.grid(grids, in: q) }
         var num = 0.0, den = 0.0
         for (i, item) in params.enumerated() where item.sign > 0 {
             num += item.p.value(in: q) * z[i]; den += z[i] * z[i]

@@ -37,8 +37,10 @@ public struct GraphCoordinateDescentOptions: Sendable {
 
 /// A quantized graph and its distance to the original.
 public struct GraphQuantizationResult: Sendable {
-    /// The method that produced it.
+    /// The method that produced it (for a calibrated method, see ``calibrated``).
     public var method: QuantizationMethod
+    /// The calibrated method that produced it (`nil`: the data-free ``method``).
+    public var calibrated: CalibratedMethod? = nil
     /// The quantized graph, batch normalization folded (every conv2d/linear weight on its node's weight grid,
     /// every bias on its bias grid). It computes (approximately) the input's function; its channels are scaled as
     /// the method chose (a member of the input's rescaling orbit, rounded).
@@ -60,6 +62,14 @@ public struct GraphQuantizationResult: Sendable {
     /// the quantized incoming parameters to the correspondingly rescaled original ones; RTN: 1). Empty for other
     /// graphs.
     public var scalings: [[Double]] = []
+    /// What the user should know about the answer (e.g. that the path-metric's optimum was the zero network and a
+    /// usable start was returned instead); empty as a rule.
+    public var notes: [String] = []
+    /// For `data`, the candidate it descended from (``GraphDataAwareResult/start``); `nil` otherwise.
+    public var calibrationStart: String? = nil
+    /// For `data`, Σ over the calibration inputs and outputs of (R_θ̂(x) − R_θ(x))² at the start and after each
+    /// refinement sweep; empty otherwise.
+    public var calibrationErrors: [Double] = []
 }
 
 /// Quantizers for convolutional and residual ReLU networks (``GraphNetwork``): round-to-nearest, cross-layer
@@ -92,9 +102,15 @@ public enum GraphQuantizer {
     public static func quantize(_ graph: GraphNetwork, method: QuantizationMethod, grids: GraphGridSpec,
                                 options: GraphCoordinateDescentOptions = .init()) throws -> GraphQuantizationResult {
         let folded = try graph.foldingBatchNorm()
-        if let chain = DenseChain(folded) {
-            return try result(of: try DenseChainQuantizer.quantize(chain, method: method, grids: grids, options: options),
-                              method: method, original: folded, foldedBatchNorm: graph.hasBatchNorm)
+        if grids.weights.isPerChannel, method != .rtn, method != .cle {
+            throw GraphError.unsupported("method '\(method.rawValue)' needs one weight grid per layer; per-channel "
+                                         + "formats (…/ch) work with rtn, cle, gptq and data")
+        }
+        if !grids.weights.isPerChannel, let chain = DenseChain(folded) {
+            return try usable(try result(of: try DenseChainQuantizer.quantize(chain, method: method, grids: grids,
+                                                                              options: options),
+                                         method: method, original: folded, foldedBatchNorm: graph.hasBatchNorm),
+                              original: folded, grids: grids)
         }
         let quantized: GraphNetwork, used: GraphNodeGrids
         var history: [Double] = [], sweeps = 0
@@ -117,30 +133,28 @@ public enum GraphQuantizer {
             history = cd.history
             sweeps = cd.sweeps
         }
-        return try result(method: method, original: folded, quantized: quantized, foldedBatchNorm: graph.hasBatchNorm,
-                          grids: used, sweeps: sweeps, history: history, scalings: [])
+        return try usable(try result(method: method, original: folded, quantized: quantized,
+                                     foldedBatchNorm: graph.hasBatchNorm, grids: used, sweeps: sweeps,
+                                     history: history, scalings: []), original: folded, grids: grids)
     }
 
-    /// Quantizes `graph` with one method of ``QuantizationMethodCatalog``, by name, on `grids`: the entry point of
-    /// the CLI, the reports and the experiments (``quantize(_:method:grids:options:)`` for the path-metric methods,
-    /// ``GraphDataAwareQuantizer`` for `data`, which needs `calibration` inputs).
-    ///
-    /// - Throws: ``GraphError`` (unknown method, a method that does not apply to the graph, data without
-    ///   calibration, bad calibration), ``FormatError``.
-    public static func quantize(_ graph: GraphNetwork, method: String, grids: GraphGridSpec,
-                                calibration: (inputs: [Double], count: Int)?,
-                                options: GraphCoordinateDescentOptions) throws -> GraphQuantizationResult {
-        guard let entry = QuantizationMethodCatalog.named(method) else {
-            throw GraphError.invalidArgument("unknown method '\(method)': expected one of "
-                                             + QuantizationMethodCatalog.names(graphs: false).joined(separator: ", "))
-        }
-        if let m = entry.method { return try GraphQuantizer.quantize(graph, method: m, grids: grids, options: options) }
-        guard let calibration else {
-            throw GraphError.invalidArgument("method \(entry.name) needs calibration inputs (--calib X.npy)")
-        }
-        return try GraphDataAwareQuantizer.quantize(graph, grids: grids, calibration: calibration.inputs,
-                                                    count: calibration.count,
-                                                    options: GraphDataAwareOptions(pathMetric: options)).quantization
+    /// `r`, unless it is the zero function (every path of Φ(θ̂) zero: the output does not depend on the input and
+    /// is 0) while RTN's is not: the ℓ² path-metric can prefer 0 to every rounding when the grid is coarse for the
+    /// weights (‖Φ(θ) − 0‖ < ‖Φ(θ) − Φ(RTN)‖), but a zero network is of no use. Then RTN's answer is returned,
+    /// with a note saying so. O(E).
+    static func usable(_ r: GraphQuantizationResult, original folded: GraphNetwork,
+                       grids: GraphGridSpec) throws -> GraphQuantizationResult {
+        guard r.method != .rtn, try GraphPathLifting.pathNorm(r.network, q: 2) == 0 else { return r }
+        let g = try grids.resolve(for: folded)
+        let rtn = roundToNearest(folded, g)
+        guard try GraphPathLifting.pathNorm(rtn, q: 2) > 0 else { return r }
+        var out = try result(method: .rtn, original: folded, quantized: rtn, foldedBatchNorm: r.foldedBatchNorm,
+                             grids: g, sweeps: 0, history: [], scalings: [])
+        out.method = r.method
+        out.notes.append("\(r.method.rawValue)'s best answer is the zero network (relative l2 path-metric "
+                         + "\(NumberText.fixed(r.relativeL2PathMetric, 4)), rtn's \(NumberText.fixed(out.relativeL2PathMetric, 4))): "
+                         + "returned rtn's instead; a format with a scale (e.g. NAME/tensor) may suit these weights")
+        return out
     }
 
     /// The graph result of a dense-chain solver's answer for the perceptron `folded` (its linear nodes replaced).
@@ -168,7 +182,7 @@ public enum GraphQuantizer {
     public static func roundToNearest(_ graph: GraphNetwork, _ grids: GraphNodeGrids) -> GraphNetwork {
         var out = graph
         for n in graph.nodes.indices where graph.nodes[n].operation.isAffine {
-            out.nodes[n].weight = grids.weight(n).round(graph.nodes[n].weight)
+            out.nodes[n].weight = grids.roundWeights(n, graph.nodes[n].weight)
             out.nodes[n].bias = grids.bias(n).round(graph.nodes[n].bias)
         }
         return out

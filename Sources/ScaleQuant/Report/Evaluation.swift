@@ -105,8 +105,10 @@ public enum Evaluation {
 
     /// Storage bits per weight of a format name: e2m1 → 4 (1 + E + M for `eEmM`), intN → N, bf16/fp16 → 16,
     /// fp32 → 32, fp64 → 64, fp8 names → 8, `p=N`-style names → N; `nil` when unknown.
+    /// A scale suffix (`/tensor`, `/ch`) is ignored: see ``bitsPerWeight(format:method:graph:)`` for the storage.
     public static func bitsPerWeight(format: String) -> Int? {
-        let key = format.lowercased()
+        var key = format.lowercased()
+        if let slash = key.lastIndex(of: "/") { key = String(key[..<slash]) }
         let known: [String: Int] = ["bf16": 16, "bfloat16": 16, "fp16": 16, "float16": 16, "half": 16, "binary16": 16,
                                     "fp32": 32, "float32": 32, "binary32": 32, "single": 32, "tf32": 19,
                                     "fp64": 64, "float64": 64, "binary64": 64, "double": 64,
@@ -126,6 +128,24 @@ public enum Evaluation {
             return n
         }
         return nil
+    }
+
+    /// Storage bits per weight of the conv2d/linear weights of `graph` quantized with a format and a method,
+    /// **including the stored float32 scales**: the element bits, plus 32 per layer for per-layer steps or scales
+    /// (`intN`, `NAME/tensor`), or 32 per output channel for per-channel ones (`NAME/ch`, method `rtn-channel`),
+    /// divided by the number of weights. Fixed grids (`e4m3`, `int8@0.5`) store no scale. `nil` for unknown names.
+    public static func bitsPerWeight(format: String, method: String, graph: GraphNetwork) -> Double? {
+        guard let element = bitsPerWeight(format: format), var choice = try? GridChoice(format: format) else {
+            return nil
+        }
+        if QuantizationMethodCatalog.named(method)?.perChannel == true, let c = choice.perChannel { choice = c }
+        var weights = 0, scales = 0
+        for node in graph.nodes where node.operation.isAffine {
+            weights += node.weight.count
+            if choice.scaleBits > 0 { scales += choice.isPerChannel ? node.operation.affineOutputs : 1 }
+        }
+        guard weights > 0 else { return Double(element) }
+        return Double(element) + Double(scales * choice.scaleBits) / Double(weights)
     }
 }
 

@@ -13,7 +13,7 @@ extension ReportEntry {
     public init(method: String, format: String, original: GraphNetwork, quantized: GraphNetwork,
                 data: EvaluationData?, seconds: Double = 0, scalings: [[Double]] = [], sweeps: Int = 0) throws {
         self.method = method; self.format = format
-        bitsPerWeight = Evaluation.bitsPerWeight(format: format)
+        bitsPerWeight = Evaluation.bitsPerWeight(format: format, method: method, graph: original)
         let metrics = try PathMetrics(original: original, quantized: quantized)
         l2PathMetric = metrics.l2PathMetric
         relativeL2PathMetric = metrics.relativeL2PathMetric

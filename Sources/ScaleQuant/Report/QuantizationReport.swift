@@ -7,8 +7,8 @@ public struct ReportEntry: Sendable {
     public var method: String
     /// Format name as given.
     public var format: String
-    /// Storage bits per weight of the format (``Evaluation/bitsPerWeight(format:)``).
-    public var bitsPerWeight: Int?
+    /// Storage bits per weight including the stored scales (``Evaluation/bitsPerWeight(format:method:graph:)``).
+    public var bitsPerWeight: Double?
     /// ‖Φ(θ) − Φ(θ̂)‖₂.
     public var l2PathMetric: Double
     /// ‖Φ(θ) − Φ(θ̂)‖₂ / ‖Φ(θ)‖₂.
@@ -95,7 +95,7 @@ public struct QuantizationReport: Sendable {
     }
 
     private func cells(_ e: ReportEntry) -> [String] {
-        [e.format, e.bitsPerWeight.map(String.init) ?? "n/a", e.method, Self.num(e.relativeL2PathMetric),
+        [e.format, e.bitsPerWeight.map { NumberText.fixed($0, 3) } ?? "n/a", e.method, Self.num(e.relativeL2PathMetric),
          Self.num(e.certifiedBound), Self.num(e.outputRelativeError), Self.acc(e.accuracy),
          Self.num(e.weightRelativeError), e.layerShares.map { String(format: "%.2f", $0) }.joined(separator: "/"),
          String(format: "%.3f", e.seconds)]
@@ -120,7 +120,7 @@ public struct QuantizationReport: Sendable {
         var lines = [Self.columns.joined(separator: ",")]
         for e in entries {
             func f(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
-            lines.append([e.format, e.bitsPerWeight.map(String.init) ?? "", e.method, f(e.relativeL2PathMetric),
+            lines.append([e.format, e.bitsPerWeight.map { "\($0)" } ?? "", e.method, f(e.relativeL2PathMetric),
                           f(e.certifiedBound), f(e.outputRelativeError), f(e.accuracy), f(e.weightRelativeError),
                           e.layerShares.map { "\($0)" }.joined(separator: "/"), f(e.seconds)].joined(separator: ","))
         }
@@ -170,7 +170,7 @@ public struct QuantizationReport: Sendable {
                     let pts = entries.filter { $0.method == m && $0.format.lowercased().hasPrefix("int") == integer }
                         .compactMap { e -> (Double, Double)? in
                             guard let b = e.bitsPerWeight, let v = value(e) else { return nil }
-                            return (Double(b), v)
+                            return (b, v)
                         }.sorted { $0.0 < $1.0 }
                     if !pts.isEmpty { p.add(integer ? m + " (int)" : m, pts) }
                 }

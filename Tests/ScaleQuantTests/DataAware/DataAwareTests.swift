@@ -72,11 +72,15 @@ import Testing
                 let label = "\(widths) \(format) seed \(seed)"
                 #expect(e <= (try sse(net, cd.network, x, count)) * (1 + 1e-12), "\(label)")
                 #expect(e <= (try sse(net, rtn.network, x, count)) * (1 + 1e-12), "\(label)")
-                // The perceptron solver reports its start and the start's and the result's errors.
-                #expect(["cd", "rtn"].contains(data.start), "\(label)")
-                #expect(data.calibrationErrors.count == 2, "\(label)")
+                let gptq = try GraphQuantizer.quantize(net, method: "gptq", grids: spec, calibration: (x, count),
+                                                       options: .init())
+                #expect(e <= (try sse(net, gptq.network, x, count)) * (1 + 1e-12), "\(label)")
+                // It reports its candidate and the candidate's and the refined result's errors.
+                #expect(["cd", "rtn", "gptq", "gptq-cle", "gptq-data"].contains(data.start), "\(label)")
+                #expect(data.calibrationErrors.count >= 2, "\(label)")
                 #expect(relDiff(data.calibrationErrors.last ?? .nan, e) < 1e-9, "\(label)")
-                #expect(data.calibrationErrors[1] <= data.calibrationErrors[0], "\(label)")
+                #expect(zip(data.calibrationErrors.dropFirst(), data.calibrationErrors).allSatisfy { $0 <= $1 * (1 + 1e-12) },
+                        "\(label)")
             }
         }
     }

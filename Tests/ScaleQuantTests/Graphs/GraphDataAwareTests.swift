@@ -114,7 +114,7 @@ struct GraphDataAwareTests {
         options.windowBinades = 1
         options.pathMetric.maxSweeps = 2
         options.afterStep = hook
-        return (try GraphDataAwareQuantizer.quantize(g, grids: spec, calibration: x, count: count, options: options), x)
+        return (try GraphDataAwareQuantizer.rescalingSearch(g, grids: spec, calibration: x, count: count, options: options), x)
     }
 
     @Test("every accepted step lowers the calibration error; the result is on its grids and ≤ cd and CLE")
@@ -157,7 +157,7 @@ struct GraphDataAwareTests {
             options.roundingSweeps = 50
             options.relativeTolerance = 0
             options.pathMetric.maxSweeps = 1
-            let result = try GraphDataAwareQuantizer.quantize(g, grids: try GraphGridSpec(format: "e3m2"),
+            let result = try GraphDataAwareQuantizer.rescalingSearch(g, grids: try GraphGridSpec(format: "e3m2"),
                                                               calibration: x, count: count, options: options)
             let q = result.quantization.network, grids = result.quantization.grids
             let reference = try g.foldingBatchNorm()
@@ -165,7 +165,7 @@ struct GraphDataAwareTests {
             #expect(result.calibrationErrors.count < 1 + 1 + 50, "graph \(gi): did not converge")
             var checked = 0
             for p in allParameters(q) {
-                let grid = p.grid(grids), v = p.value(in: q)
+                let grid = p.grid(grids, in: q), v = p.value(in: q)
                 for c in [grid.nextUp(v), grid.nextDown(v)] where c.isFinite {
                     var moved = q
                     p.set(c, in: &moved)

@@ -11,9 +11,17 @@ struct QuantizationMethodCatalogTests {
         for e in all {
             #expect(QuantizationMethodCatalog.named(e.name.uppercased()) == e)
             #expect(QuantizationMethodCatalog.coded(e.code) == e)
-            #expect(e.method.map(\.rawValue) ?? "data" == e.name)
+            #expect((e.method?.rawValue ?? e.calibrated?.rawValue).map { e.perChannel ? $0 + "-channel" : $0 } == e.name)
+            #expect((e.method == nil) != (e.calibrated == nil), "\(e.name): data-free or calibrated")
+            let bc = QuantizationMethodCatalog.named(e.name + "+BC")
+            #expect((bc != nil) == (e.method != nil), "\(e.name): +bc exactly for the data-free methods")
+            if let bc {
+                #expect(bc.name == e.name + "+bc" && bc.biasCorrection && bc.needsCalibration && !e.needsCalibration)
+                #expect(QuantizationMethodCatalog.coded(e.code + QuantizationMethodCatalog.biasCorrectionCode) == bc)
+            }
         }
-        #expect(QuantizationMethodCatalog.named("gptq") == nil)
+        #expect(QuantizationMethodCatalog.named("awq") == nil)
+        #expect(QuantizationMethodCatalog.named("cd+bc+bc") == nil)
         #expect(QuantizationMethodCatalog.coded(99) == nil)
     }
 

@@ -23,8 +23,8 @@ struct GraphsExperimentCommand: ParsableCommand {
     @Option(name: .long, help: "Comma-separated formats.")
     var formats = "e2m1,e3m2,e4m3,int4,int8"
 
-    @Option(name: .long, help: "Comma-separated methods (rtn,cle,cd,data).")
-    var methods = "rtn,cle,cd,data"
+    @Option(name: .long, help: "Comma-separated methods (rtn,cle,cd,data,rtn-channel,gptq,…; data-free ones may end in +bc).")
+    var methods = "rtn,cle,cd,data,rtn-channel,cle+bc,gptq"
 
     @Option(name: .long, help: "Comma-separated bundled models (digits_cnn,digits_resnet); empty for none.")
     var models = "digits_cnn,digits_resnet"
@@ -98,21 +98,17 @@ struct GraphsExperimentCommand: ParsableCommand {
 
     func render(progress: (String) -> Void = { _ in }) throws -> String {
         let names = QuantizeCommand.list(methods).map { $0.lowercased() }
-        let dataAware = names.contains("data")
-        let ms = try names.filter { $0 != "data" }.map { name throws(CLIError) -> QuantizationMethod in
-            guard let m = QuantizationMethod(rawValue: name),
-                  [.rtn, .cle, .coordinateDescent].contains(m) else {
-                throw CLIError("unknown or unsupported method '\(name)' for graphs (rtn, cle, cd, data)")
-            }
-            return m
+        for name in names where QuantizationMethodCatalog.named(name) == nil {
+            throw CLIError("unknown method '\(name)': expected one of "
+                           + QuantizationMethodCatalog.names(graphs: true).joined(separator: ", "))
         }
         let fs = QuantizeCommand.list(formats)
-        guard !ms.isEmpty || dataAware, !fs.isEmpty else { throw CLIError("give at least one method and one format") }
+        guard !names.isEmpty, !fs.isEmpty else { throw CLIError("give at least one method and one format") }
         for f in fs { _ = try QuantizeCommand.choice(f) }
         _ = try runOptions.validated()
         let rows: [NetworkExperiment.Row]
         do {
-            rows = try GraphExperiment.run(models: try experimentModels(), formats: fs, methods: ms, dataAware: dataAware,
+            rows = try GraphExperiment.run(models: try experimentModels(), formats: fs, methods: names,
                                            seed: runOptions.seed, maxSweeps: runOptions.maxSweeps) { row in
                 progress(String(NetworkExperiment.csv([row]).split(separator: "\n")[1]))
             }

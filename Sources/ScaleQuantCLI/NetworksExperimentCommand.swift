@@ -20,8 +20,9 @@ struct NetworksExperimentCommand: ParsableCommand {
     @Option(name: .long, help: "Comma-separated formats.")
     var formats = "e2m1,e3m2,e4m3,int4,int8"
 
-    @Option(name: .long, help: "Comma-separated methods (rtn,cle,exact,l2r,cd).")
-    var methods = "rtn,cle,exact,l2r,cd"
+    @Option(name: .long, help: ArgumentHelp("Comma-separated methods (rtn,cle,exact,l2r,cd,rtn-channel,gptq,data; data-free "
+                                           + "ones may end in +bc). The calibrated ones use --calibration-samples rows."))
+    var methods = "rtn,cle,exact,l2r,cd,rtn-channel,cle+bc,gptq"
 
     @Option(name: .long, help: "Comma-separated architectures of random models, e.g. 64-256-256-10,64-128-10.")
     var architectures = "64-256-256-10,64-128-10"
@@ -42,6 +43,11 @@ struct NetworksExperimentCommand: ParsableCommand {
     @Option(name: .long, help: "Random input samples for the random models.")
     var samples = 1000
 
+    @Option(name: .long, help: ArgumentHelp("Calibration rows of the calibrated methods: a separate seeded draw for the "
+                                           + "random models and --model entries, the first rows of the bundled "
+                                           + "calibration set for the digits MLPs."))
+    var calibrationSamples = 256
+
     @OptionGroup var runOptions: ExperimentRunOptions
 
     func models() throws -> [GraphExperiment.Model] {
@@ -49,7 +55,8 @@ struct NetworksExperimentCommand: ParsableCommand {
         for (k, arch) in architectures.split(separator: ",").enumerated() {
             let widths = arch.split(separator: "-").compactMap { Int($0) }
             guard widths.count >= 2, widths.allSatisfy({ $0 > 0 }) else { throw CLIError("bad architecture '\(arch)'") }
-            out.append(NetworkExperiment.randomModel(widths: widths, seed: runOptions.seed &+ UInt64(k), samples: samples))
+            out.append(NetworkExperiment.randomModel(widths: widths, seed: runOptions.seed &+ UInt64(k), samples: samples,
+                                                     calibrationSamples: calibrationSamples))
         }
         if digits {
             let resources = DemoCommand.resourcesDirectory()
@@ -62,29 +69,37 @@ struct NetworksExperimentCommand: ParsableCommand {
                 let (net, _) = try loadNetwork(path)
                 let d = try loadEvaluationData(inputs: resources + "/data/digits_test_x.npy",
                                                labels: resources + "/data/digits_test_y.npy", network: net)
-                out.append(.init(name: name, network: net, inputs: d.inputs, samples: d.count, labels: d.labels))
+                let calib = try loadGraphInputs(resources + "/data/digits_calib_x.npy", graph: net)
+                let n = min(calibrationSamples, calib.batch)
+                out.append(.init(name: name, network: net, inputs: d.inputs, samples: d.count, labels: d.labels,
+                                 calibration: Array(calib.values.prefix(n * net.inputSize)), calibrationSamples: n))
             }
         }
         for path in model {
             let (net, _) = try loadNetwork(path)
+            var calibrationRNG = SeededGenerator(seed: runOptions.seed &+ 7)
+            let calibration = calibrationRNG.gaussians(calibrationSamples * net.inputSize)
             if labels != nil && data == nil { throw CLIError("--labels needs --data") }
             if let data {
                 let d = try loadEvaluationData(inputs: data, labels: labels, network: net)
-                out.append(.init(name: path, network: net, inputs: d.inputs, samples: d.count, labels: d.labels))
+                out.append(.init(name: path, network: net, inputs: d.inputs, samples: d.count, labels: d.labels,
+                                 calibration: calibration, calibrationSamples: calibrationSamples))
             } else {
                 var rng = SeededGenerator(seed: runOptions.seed)
                 out.append(.init(name: path, network: net, inputs: rng.gaussians(samples * net.inputSize),
-                                 samples: samples))
+                                 samples: samples, calibration: calibration, calibrationSamples: calibrationSamples))
             }
         }
         return out
     }
 
     func render(progress: (String) -> Void = { _ in }) throws -> String {
-        let ms = try methods.split(separator: ",").map { name throws(CLIError) -> QuantizationMethod in
-            guard let m = QuantizationMethod(rawValue: String(name)) else { throw CLIError("unknown method '\(name)'") }
-            return m
+        let ms = methods.split(separator: ",").map { $0.lowercased() }
+        for name in ms where QuantizationMethodCatalog.named(name) == nil {
+            throw CLIError("unknown method '\(name)': expected one of "
+                           + QuantizationMethodCatalog.names(graphs: false).joined(separator: ", "))
         }
+        guard calibrationSamples >= 1 else { throw CLIError("--calibration-samples must be at least 1") }
         let fs = formats.split(separator: ",").map(String.init)
         for f in fs { _ = try parseGridOrInteger(f) }
         let rows: [NetworkExperiment.Row]

@@ -28,21 +28,26 @@ public enum GraphExperiment {
     }
 
     /// Runs every (model, format, method) on the folded model and on its copy rescaled by factors drawn from
-    /// `rescaleChoices` (seed `seed`). Errors are measured against the folded, unrescaled model, whose function the
-    /// rescaled copy shares. Methods that do not apply to a model are skipped: `exact` needs a perceptron with one
-    /// hidden layer, `l2r` a perceptron. With `dataAware`,
-    /// each model that has calibration inputs also gets rows for ``GraphDataAwareQuantizer`` (method `data`; its cd
-    /// start uses `maxSweeps`).
+    /// `rescaleChoices` (seed `seed`), through the one entry point by name
+    /// (``GraphQuantizer/quantize(_:method:grids:calibration:options:)``, names of ``QuantizationMethodCatalog``).
+    /// Errors are measured against the folded, unrescaled model, whose function the rescaled copy shares. Methods
+    /// that do not apply to a model are skipped: `exact` needs a perceptron with one hidden layer, `l2r` a
+    /// perceptron, the calibrated ones (`data`, `gptq`, `…+bc`) calibration inputs; per-channel formats (`NAME/ch`) run
+    /// with rtn, cle and the calibrated methods only.
     ///
-    /// - Throws: ``GraphError`` or ``FormatError`` from loading, folding or quantizing.
-    public static func run(models: [Model], formats: [String], methods: [QuantizationMethod],
-                           dataAware: Bool = false, rescaleChoices: [Double] = [1, 128, 4096], seed: UInt64 = 1,
-                           maxSweeps: Int = 10,
+    /// - Throws: ``GraphError`` or ``FormatError`` from loading, folding or quantizing, or for an unknown name.
+    public static func run(models: [Model], formats: [String], methods: [String],
+                           rescaleChoices: [Double] = [1, 128, 4096], seed: UInt64 = 1, maxSweeps: Int = 10,
                            progress: (NetworkExperiment.Row) -> Void = { _ in }) throws -> [NetworkExperiment.Row] {
+        let entries = try methods.map { name in
+            guard let e = QuantizationMethodCatalog.named(name) else {
+                throw GraphError.invalidArgument("unknown method '\(name)'")
+            }
+            return e
+        }
         var rows: [NetworkExperiment.Row] = []
         var options = GraphCoordinateDescentOptions()
         options.maxSweeps = maxSweeps
-        let dataOptions = GraphDataAwareOptions(pathMetric: options)
         let clock = ContinuousClock()
         for model in models {
             let reference = try model.network.foldingBatchNorm()
@@ -52,34 +57,33 @@ public enum GraphExperiment {
             let floatAccuracy = try model.labels.map {
                 try Evaluation.accuracy(reference, inputs: model.inputs, samples: model.samples, labels: $0)
             }
+            let widths = reference.perceptronWidths
+            let calibration = model.calibration.map { ($0, model.calibrationSamples) }
+            let applicable = entries.filter { e in
+                if e.needsCalibration && calibration == nil { return false }
+                switch e.method {
+                case .exact?: return widths?.count == 3
+                case .leftToRight?: return widths != nil
+                default: return true
+                }
+            }
             for format in formats {
                 let spec = try GraphGridSpec(format: format)
-                let data = dataAware ? model.calibration.map { ($0, model.calibrationSamples) } : nil
-                let widths = reference.perceptronWidths
-                let applicable = methods.filter {
-                    switch $0 {
-                    case .exact: return widths?.count == 3
-                    case .leftToRight: return widths != nil
-                    default: return true
-                    }
-                }
-                let runs = applicable.map { ($0, false) } + (data == nil ? [] : [(.coordinateDescent, true)])
-                for (method, isData) in runs {
+                for entry in applicable where !spec.weights.isPerChannel
+                    || entry.calibrated != nil || entry.method == .rtn || entry.method == .cle {
                     for (isRescaled, net) in [(false, reference), (true, rescaled)] {
                         var result: GraphQuantizationResult!
                         let elapsed = try clock.measure {
-                            if isData, let (x, count) = data {
-                                result = try GraphDataAwareQuantizer.quantize(net, grids: spec, calibration: x,
-                                                                              count: count, options: dataOptions)
-                                    .quantization
-                            } else {
-                                result = try GraphQuantizer.quantize(net, method: method, grids: spec, options: options)
-                            }
+                            result = try GraphQuantizer.quantize(net, method: entry.name, grids: spec,
+                                                                 calibration: calibration, options: options)
                         }
                         let metric = try GraphPathLifting.l2PathMetric(reference, result.network)
                         let y = try result.network.forward(model.inputs, batch: model.samples)
                         let row = NetworkExperiment.Row(
-                            model: model.name, format: format, method: method, rescaled: isRescaled,
+                            model: model.name, format: format, method: entry.name,
+                            bitsPerWeight: Evaluation.bitsPerWeight(format: format, method: entry.name,
+                                                                    graph: reference),
+                            rescaled: isRescaled,
                             l2PathMetric: metric, relativeL2PathMetric: norm > 0 ? metric / norm : 0,
                             outputRelativeError: NetworkExperiment.meanRelativeError(outputs, y,
                                                                                      width: reference.outputSize),
@@ -88,7 +92,7 @@ public enum GraphExperiment {
                             },
                             floatAccuracy: floatAccuracy, sweeps: result.sweeps,
                             seconds: Double(elapsed.components.seconds)
-                                + Double(elapsed.components.attoseconds) * 1e-18, dataAware: isData)
+                                + Double(elapsed.components.attoseconds) * 1e-18)
                         rows.append(row)
                         progress(row)
                     }

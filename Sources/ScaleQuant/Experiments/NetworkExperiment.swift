@@ -1,17 +1,21 @@
 /// The networks experiment (docs/Theory.md §4, "Measures to report"): every method on every format for a set of models,
 /// on each model and on a randomly rescaled copy of it, so that rescaling immunity shows side by side.
 ///
-/// The rows and their CSV; ``GraphExperiment/run(models:formats:methods:dataAware:rescaleChoices:seed:maxSweeps:progress:)``
+/// The rows and their CSV; ``GraphExperiment/run(models:formats:methods:rescaleChoices:seed:maxSweeps:progress:)``
 /// runs them on any models: seeded random perceptrons (``randomModel(widths:seed:samples:)``) or trained networks
 /// loaded from files (with their own evaluation inputs).
 public enum NetworkExperiment {
     /// A He-initialized random perceptron (``GraphNetwork/randomPerceptron(widths:seed:biasScale:)``) with seeded
     /// standard Gaussian inputs, named by its widths.
-    public static func randomModel(widths: [Int], seed: UInt64, samples: Int = 1000) -> GraphExperiment.Model {
+    public static func randomModel(widths: [Int], seed: UInt64, samples: Int = 1000,
+                                   calibrationSamples: Int = 0) -> GraphExperiment.Model {
         var rng = SeededGenerator(seed: seed &+ 1000)
+        let inputs = rng.gaussians(samples * widths[0])
+        let calibration = calibrationSamples > 0 ? rng.gaussians(calibrationSamples * widths[0]) : nil
         return GraphExperiment.Model(name: widths.map(String.init).joined(separator: "-"),
                                      network: GraphNetwork.randomPerceptron(widths: widths, seed: seed),
-                                     inputs: rng.gaussians(samples * widths[0]), samples: samples)
+                                     inputs: inputs, samples: samples, calibration: calibration,
+                                     calibrationSamples: calibration == nil ? 0 : calibrationSamples)
     }
 
     /// One measurement.
@@ -20,8 +24,10 @@ public enum NetworkExperiment {
         public var model: String
         /// Format name.
         public var format: String
-        /// Method.
-        public var method: QuantizationMethod
+        /// Method name (``QuantizationMethodCatalog``).
+        public var method: String
+        /// Storage bits per weight including scales (``Evaluation/bitsPerWeight(format:method:graph:)``).
+        public var bitsPerWeight: Double?
         /// Whether the input network was randomly rescaled first.
         public var rescaled: Bool
         /// ‖Φ(θ) − Φ(θ̂)‖₂.
@@ -38,11 +44,6 @@ public enum NetworkExperiment {
         public var sweeps: Int
         /// Wall-clock seconds of the quantization.
         public var seconds: Double
-        /// Whether the row is the data-aware quantizer's (`method` is then `cd`, its first stage).
-        public var dataAware = false
-
-        /// The method's name in tables: `data` for the data-aware quantizer, else the method's raw value.
-        public var methodName: String { dataAware ? "data" : method.rawValue }
     }
 
     /// Mean over rows of ‖a − b‖₂ / ‖a‖₂ (rows with a = 0 skipped).
@@ -62,10 +63,10 @@ public enum NetworkExperiment {
     /// CSV with a header: model, format, method, rescaled, l2_path_metric, relative_l2_path_metric,
     /// output_relative_error, accuracy, float_accuracy (empty without labels), sweeps, seconds.
     public static func csv(_ rows: [Row]) -> String {
-        var lines = ["model,format,method,rescaled,l2_path_metric,relative_l2_path_metric,output_relative_error,"
+        var lines = ["model,format,method,bits_per_weight,rescaled,l2_path_metric,relative_l2_path_metric,output_relative_error,"
                      + "accuracy,float_accuracy,sweeps,seconds"]
         for r in rows {
-            lines.append([r.model, r.format, r.methodName, r.rescaled ? "yes" : "no", "\(r.l2PathMetric)",
+            lines.append([r.model, r.format, r.method, r.bitsPerWeight.map { "\($0)" } ?? "", r.rescaled ? "yes" : "no", "\(r.l2PathMetric)",
                           "\(r.relativeL2PathMetric)", "\(r.outputRelativeError)", r.accuracy.map { "\($0)" } ?? "",
                           r.floatAccuracy.map { "\($0)" } ?? "", "\(r.sweeps)", "\(r.seconds)"]
                 .joined(separator: ","))

@@ -122,6 +122,7 @@ extension QuantizeCommand {
             calibrationCount = calibration?.count ?? 0
             result = try GraphQuantizer.quantize(graph, method: methodName, grids: grids, calibration: calibration,
                                                  options: options)
+            printNotes(result, label: "\(methodName) \(formatName)")
         } catch let e as CLIError {
             throw e
         } catch GraphError.unsupported(let message) {
@@ -220,6 +221,7 @@ extension QuantizeCommand {
                                                  data: evaluation, calibration: calibration,
                                                  options: options) { done, total, label, result in
                 let parts = label.split(separator: " ").map(String.init)
+                printNotes(result, label: label)
                 results.append((result, parts[0], parts[1]))
                 progress(done, total, label)
             }

@@ -6,13 +6,13 @@ import ScaleQuant
 struct NetworksExperimentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "networks",
-        abstract: "Compare rtn, cle, exact, l2r and cd on random (or given) MLPs, with and without random rescaling.",
+        abstract: "Compare the quantization methods on random (or given) MLPs, with and without random rescaling.",
         discussion: """
             Default models: He-initialized 64-256-256-10 and 64-128-10 (seeded), 1000 seeded Gaussian inputs, and \
             the bundled digits MLPs (64-32-10, 64-64-32-10; test split, with accuracy; --no-digits leaves them out). \
             Formats default to e2m1,e3m2,e4m3,int4,int8 (integer formats: per-layer steps, see `quantize --help`). \
             Each network is also rescaled by factors drawn from {1,128,4096}; errors are always measured against \
-            the original. Columns: model, format, method, rescaled, l2_path_metric, relative_l2_path_metric, \
+            the original. Columns: model, format, method, bits_per_weight, rescaled, l2_path_metric, relative_l2_path_metric, \
             output_relative_error, accuracy, float_accuracy, sweeps, seconds.
             """
     )

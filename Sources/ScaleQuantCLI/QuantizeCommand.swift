@@ -83,6 +83,11 @@ struct QuantizeCommand: ParsableCommand {
     var quiet = false
 
     /// A grid choice from a format name: `intN` without `@STEP` means a per-layer step.
+    /// Prints what the user should know about a result (``GraphQuantizationResult/notes``) to standard error.
+    func printNotes(_ result: GraphQuantizationResult, label: String) {
+        for note in result.notes { FileHandle.standardError.write(Data("note (\(label)): \(note)\n".utf8)) }
+    }
+
     /// Checks that every method is known and that `--calib` is given exactly when some method needs it.
     func checkMethods(_ methods: [String]) throws {
         for m in methods where QuantizationMethodCatalog.named(m) == nil {
@@ -159,6 +164,7 @@ struct QuantizeCommand: ParsableCommand {
                     throw CLIError("\(error)")
                 }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                printNotes(result, label: "\(mName) \(f)")
                 results.append((result, mName, f))
                 do {
                     entries.append(try ReportEntry(method: mName, format: f, original: net, quantized: result.network,

@@ -91,13 +91,18 @@ import ScaleQuant
         let text = try parse(["experiment", "networks", "--architectures", "4-6-3,3-4-4-2", "--formats", "e4m3,int4",
                               "--samples", "20", "--max-sweeps", "3", "--no-digits"], as: NetworksExperimentCommand.self).render()
         let lines = text.split(separator: "\n")
-        #expect(lines.first?.hasPrefix("model,format,method,rescaled,l2_path_metric") == true)
-        // 4-6-3: 5 methods; 3-4-4-2: 4 methods (no exact); each on 2 formats, with and without rescaling.
-        #expect(lines.count == 1 + (5 + 4) * 2 * 2)
+        #expect(lines.first?.hasPrefix("model,format,method,bits_per_weight,rescaled,l2_path_metric") == true)
+        // 4-6-3: 8 default methods; 3-4-4-2: 7 (no exact); each on 2 formats, with and without rescaling.
+        #expect(lines.count == 1 + (8 + 7) * 2 * 2)
         var byKey: [String: Double] = [:]
         for line in lines.dropFirst() {
-            let f = line.split(separator: ",").map(String.init)
-            byKey[f[0] + f[1] + f[2] + f[3]] = Double(f[4])
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            byKey[f[0] + f[1] + f[2] + f[4]] = Double(f[5])
+            // Bits per weight include the scales: int4 has a float32 step per layer, rtn-channel one per channel.
+            if f[0] == "4-6-3" && f[1] == "int4" {
+                let expected = f[2] == "rtn-channel" ? 4 + 32.0 * 9 / 42 : 4 + 32.0 * 2 / 42
+                #expect(abs(Double(f[3])! - expected) < 1e-12, "\(f[2])")
+            }
         }
         for m in ["l2r", "cd", "exact"] {
             let a = try #require(byKey["4-6-3e4m3" + m + "no"]), b = try #require(byKey["4-6-3e4m3" + m + "yes"])

@@ -8,8 +8,11 @@ from . import _lib
 from ._mlp import _MLP_ALIASES
 from ._support import ScaleQuantError, ScaleQuantTypeError, _call, _name, _path, _ptr, _to_numpy
 
-#: Method names of :func:`quantize_graph` and their C codes (``exact`` and ``l2r``: for perceptron specs only).
-GRAPH_METHODS = {"rtn": 0, "cle": 1, "cd": 4, "data": 5}
+#: Method names of :func:`quantize_graph` and their C codes (``exact`` and ``l2r``: for perceptron specs only). A
+#: data-free name may end in ``+bc`` (bias correction on ``calib``; code + 100).
+GRAPH_METHODS = {"rtn": 0, "cle": 1, "cd": 4, "data": 5, "rtn-channel": 6, "gptq": 7}
+_CALIBRATED = {"data", "gptq"}
+_BIAS_CORRECTION = 100
 _MLP_ONLY = {"exact": 2, "l2r": 3}
 
 
@@ -46,7 +49,7 @@ def _graph_calibration(calib, shape):
 
 
 # The data-aware starts, by their code in sq_quantize_graph's out_stats[9].
-_GRAPH_STARTS = ("cd", "rtn", "rtn-max", "cle")
+_GRAPH_STARTS = ("cd", "rtn", "rtn-max", "cle", "gptq", "gptq-cle", "gptq-data")
 
 
 def quantize_graph(spec, output, fmt, method="cd", bias_fmt=None, calib=None, max_sweeps=50):
@@ -69,7 +72,7 @@ def quantize_graph(spec, output, fmt, method="cd", bias_fmt=None, calib=None, ma
     fmt : str
         Weight format (see :func:`format_info`). ``"intN"`` without ``@STEP`` is a symmetric integer grid with a
         per-node step, taken as the CLI does.
-    method : {"cd", "cle", "rtn", "data"}
+    method : {"cd", "cle", "rtn", "data", "rtn-channel", "gptq"} (data-free ones may end in "+bc")
         ``rtn`` round to nearest; ``cle`` cross-layer equalization then rtn; ``cd`` exact coordinate descent on
         the ℓ² path-metric (at most ``max_sweeps`` sweeps); ``data`` data-aware: coordinate descent over channel
         groups on the squared output error on ``calib`` (needs ``calib``), started from the best of cd and RTN/CLE
@@ -117,9 +120,14 @@ def quantize_graph(spec, output, fmt, method="cd", bias_fmt=None, calib=None, ma
     """
     if not isinstance(method, str):
         raise ScaleQuantTypeError("method must be a str, got %s" % type(method).__name__)
-    key = _MLP_ALIASES.get(method.lower(), method.lower())
-    if key not in GRAPH_METHODS and key not in _MLP_ONLY:
-        raise ScaleQuantError("unknown method %r (expected one of %s)" % (method, ", ".join(GRAPH_METHODS)))
+    key = method.lower()
+    bc = key.endswith("+bc")
+    base = _MLP_ALIASES.get(key[:-3] if bc else key, key[:-3] if bc else key)
+    key = base + "+bc" if bc else base
+    if (base not in GRAPH_METHODS and base not in _MLP_ONLY) or (bc and base in _CALIBRATED):
+        raise ScaleQuantError("unknown method %r (expected one of %s; a data-free one may end in +bc)"
+                              % (method, ", ".join(GRAPH_METHODS)))
+    calibrated = bc or base in _CALIBRATED
     if _lib.revision < 2 or not _lib.has_quantize_graph:
         raise ScaleQuantError("the loaded library %s has no sq_quantize_graph (C interface revision %d < 2); "
                               "reinstall the package" % (_lib.lib_path, _lib.revision))
@@ -134,16 +142,16 @@ def quantize_graph(spec, output, fmt, method="cd", bias_fmt=None, calib=None, ma
         raise ScaleQuantError("max_sweeps is %d: it must be at least 1" % sweeps, code=1)
     sweeps = min(sweeps, 2 ** 62)
     x, n = None, 0
-    if key == "data":
+    if calibrated:
         if calib is None:
-            raise ScaleQuantError("method 'data' needs calibration inputs: calib=X with shape (N, C*H*W) or "
-                                  "(N, C, H, W)")
+            raise ScaleQuantError("method %r needs calibration inputs: calib=X with shape (N, C*H*W) or "
+                                  "(N, C, H, W)" % key)
         x = _graph_calibration(calib, _graph_input_shape(spec_text))
         n = x.shape[0]
     elif calib is not None:
-        raise ScaleQuantError("calib is used by method 'data' only")
+        raise ScaleQuantError("calib is used by the calibrated methods only (data, gptq, ...+bc)")
     stats = np.empty(10)
-    code = GRAPH_METHODS.get(key, _MLP_ONLY.get(key))
+    code = GRAPH_METHODS.get(base, _MLP_ONLY.get(base)) + (_BIAS_CORRECTION if bc else 0)
     _call(_lib.lib.sq_quantize_graph, spec_c, out_c, w_name, b_name, code, None if x is None else _ptr(x), n,
           sweeps, _ptr(stats))
 
@@ -155,10 +163,11 @@ def quantize_graph(spec, output, fmt, method="cd", bias_fmt=None, calib=None, ma
         "relative_l2_path_metric": float(stats[1]), "l1_path_metric_bound": opt(stats[2]),
         "certified_output_bound": opt(stats[3]), "radius": 1.0,
     }
-    if key in ("cd", "data"):
+    if base in ("cd", "data"):
         info["sweeps"] = int(stats[4])
-    if key == "data":
+    if calibrated:
         info["calibration_samples"] = int(stats[6])
+    if key == "data":
         info["start"] = _GRAPH_STARTS[int(stats[9])]
         info["start_calibration_squared_error"] = float(stats[7])
         info["calibration_squared_error"] = float(stats[8])

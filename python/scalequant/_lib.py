@@ -9,7 +9,7 @@ _NAMES = ("libScaleQuantC.so", "libScaleQuantC.dylib", "ScaleQuantC.dll")
 ABI_VERSION = 1
 #: Revision (compatible additions) of the C interface this module was written for; older revisions load, and the
 #: functions that need a newer one raise ScaleQuantError (see scalequant.h).
-ABI_REVISION = 3
+ABI_REVISION = 4
 
 _c_double_p = ctypes.POINTER(ctypes.c_double)
 _c_int64_p = ctypes.POINTER(ctypes.c_int64)

@@ -125,12 +125,12 @@ def test_header_compiles_and_links(tmp_path):
     subprocess.run(["cc", "-std=c99", "-Wall", "-Werror", "-I", str(header.parent), str(src), "-o", str(exe),
                     "-L", str(libdir), "-lScaleQuantC", "-Wl,-rpath," + str(libdir)], check=True)
     out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["1", "3", "0", "448"]
+    assert out == ["1", "4", "0", "448"]
 
 
 def test_versions():
     assert sq.abi_version() == _lib.ABI_VERSION == 1
-    assert sq.abi_revision() == _lib.ABI_REVISION == 3
+    assert sq.abi_revision() == _lib.ABI_REVISION == 4
     assert _lib.has_quantize_mlp_data
 
 

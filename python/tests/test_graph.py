@@ -52,6 +52,9 @@ CASES = [
     ("cle", {}, []),
     ("cd", {"max_sweeps": 2}, ["--max-sweeps", "2"]),
     ("data", {"max_sweeps": 1}, ["--max-sweeps", "1"]),
+    ("rtn-channel", {}, []),
+    ("gptq", {}, []),
+    ("cle+bc", {}, []),
 ]
 
 
@@ -60,7 +63,7 @@ def test_matches_cli(cli, tmp_path, method, kwargs, flags):
     (tmp_path / "cli").mkdir()
     (tmp_path / "py").mkdir()
     cli_out, py_out = tmp_path / "cli" / "q.json", tmp_path / "py" / "q.json"
-    if method == "data":
+    if method in ("data", "gptq", "cle+bc"):
         x = calib12()
         np.save(tmp_path / "calib.npy", x)
         flags = flags + ["--calib", tmp_path / "calib.npy"]
@@ -73,6 +76,10 @@ def test_matches_cli(cli, tmp_path, method, kwargs, flags):
     assert_same_files(cli_out, py_out)
     meta = read_safetensors(py_out.with_suffix(".safetensors"))[1]
     assert meta["method"] == method and meta["format"] == "int4" and meta["folded_batch_norm"] == "no"
+    if method in ("gptq", "cle+bc"):
+        assert info["calibration_samples"] == 12
+        with pytest.raises(sq.ScaleQuantError, match="needs calibration inputs"):
+            sq.quantize_graph(CNN, tmp_path / "py" / "r.json", "int4", method=method)
     if method == "data":
         assert info["calibration_samples"] == 12
         assert info["calibration_squared_error"] <= info["start_calibration_squared_error"]

@@ -64,7 +64,7 @@ def test_kinds_docstrings_and_home_module():
 def test_method_tables():
     assert sq.METHODS == {"rtn": 0, "pairwise": 1, "l2r": 2, "r2l": 3}
     assert sq.MLP_METHODS == {"rtn": 0, "cle": 1, "exact": 2, "l2r": 3, "cd": 4}
-    assert sq.GRAPH_METHODS == {"rtn": 0, "cle": 1, "cd": 4, "data": 5}
+    assert sq.GRAPH_METHODS == {"rtn": 0, "cle": 1, "cd": 4, "data": 5, "rtn-channel": 6, "gptq": 7}
 
 
 def test_exceptions():

@@ -201,15 +201,15 @@ import ScaleQuant
         let text = try parse(["experiment", "graphs", "--models", "digits_cnn", "--formats", "int4,e3m2",
                               "--methods", "rtn,cle,cd", "--max-sweeps", "2"], as: GraphsExperimentCommand.self).render()
         let lines = text.split(separator: "\n")
-        let header = "model,format,method,rescaled,l2_path_metric,relative_l2_path_metric,output_relative_error,"
+        let header = "model,format,method,bits_per_weight,rescaled,l2_path_metric,relative_l2_path_metric,output_relative_error,"
             + "accuracy,float_accuracy,sweeps,seconds"
         #expect(lines.first.map(String.init) == header)
         let rows = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         #expect(rows.count == 2 * 3 * 2)
         var metric: [String: Double] = [:]
         for r in rows {
-            metric[r[1] + r[2] + r[3]] = Double(r[4])
-            #expect(Double(r[7]) != nil && Double(r[8]) != nil, "\(r)")
+            metric[r[1] + r[2] + r[4]] = Double(r[5])
+            #expect(Double(r[8]) != nil && Double(r[9]) != nil && Double(r[3]) != nil, "\(r)")
         }
         for f in ["int4", "e3m2"] {
             #expect(metric[f + "cdno"]! <= metric[f + "rtnno"]! && metric[f + "cdno"]! <= metric[f + "cleno"]! * (1 + 1e-9))
@@ -230,7 +230,8 @@ import ScaleQuant
                              as: GraphsExperimentCommand.self).render()
         let dataRows = data.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
         #expect(dataRows.map { $0[2] } == ["cd", "cd", "data", "data"])
-        #expect(dataRows[2][4] == dataRows[3][4], "data must be immune to rescaling: \(dataRows)")
+        // 6 calibration rows are fewer than the linear node's 13 columns: no GPTQ candidate, the search alone.
+        #expect(dataRows[2][5] == dataRows[3][5], "data must be immune to rescaling here: \(dataRows)")
     }
 
     /// A small conv → ReLU → pool → linear graph on [2, 5, 5] inputs, seeded.

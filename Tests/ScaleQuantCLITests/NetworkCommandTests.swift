@@ -117,11 +117,12 @@ import ScaleQuant
         let rows = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         #expect(rows.count == 2 * 3 * 2)
         for model in ["digits_mlp_64_32_10", "digits_mlp_64_64_32_10"] {
-            let mine = rows.filter { $0[0] == model && $0[3] == "no" }
-            let metric = Dictionary(uniqueKeysWithValues: mine.map { ($0[2], Double($0[4])!) })
+            let mine = rows.filter { $0[0] == model && $0[4] == "no" }
+            #expect(mine.count == 3)
+            let metric = Dictionary(uniqueKeysWithValues: mine.map { ($0[2], Double($0[5])!) })
             #expect(metric["cd"]! <= metric["rtn"]! && metric["cd"]! <= metric["cle"]!, "\(model): \(metric)")
             for r in mine {
-                let accuracy = try #require(Double(r[7])), float = try #require(Double(r[8]))
+                let accuracy = try #require(Double(r[8])), float = try #require(Double(r[9]))
                 #expect(accuracy > 0.5 && accuracy <= 1 && float > 0.97, "\(r)")
             }
         }

@@ -9,10 +9,16 @@ Every model is a nn.Sequential MLP (.safetensors: `0.weight` [out, in], `0.bias`
 layers) or a graph spec (.json, scalequant-graph v1). The script builds an equivalent torch module, checks it against
 the bundled test logits (≤ 1e-5 relative) or the accuracy in the file's metadata, folds batch norm into the preceding
 convolution for the peers (ScaleQuant folds it too), then for each format and storage
-    * runs `scalequant quantize MODEL --format F --method M` for every --methods entry (unknown methods are passed
-      through; a failure is reported as a row) and loads what it writes,
-    * runs the peers: plain RTN (torch, this script), torchao per-channel RTN, Brevitas GPTQ, AIMET AdaRound,
-and evaluates every quantized model in float64 against the float model (batch norm unfolded).
+    * runs `scalequant quantize MODEL --format F --method M` for every --methods entry at every storage: F itself
+      for the fixed grid (floats) and for intN's per-layer step, `F/tensor` for a float with a per-layer scale,
+      `F/ch` for per-channel scales (a per-channel method such as rtn-channel runs once, at plain F, in the
+      channel-scale storage). A method the CLI refuses for per-channel grids (cd, exact, l2r) is skipped there;
+      any other failure (unknown method, ...) is reported as a row. The CLI's outputs are loaded and scored,
+    * runs the peers: plain RTN (torch, this script), torchao per-channel RTN, Brevitas GPTQ, AIMET AdaRound, and
+      two GPTQ references written out here (diagnostics for the gptq comparison, never counted as a peer),
+and evaluates every quantized model in float64 against the float model (batch norm unfolded). After the table it
+prints a summary: per model, format and storage, ScaleQuant `data` and the best ScaleQuant method against the best
+peer at that storage, and ScaleQuant `gptq` against Brevitas GPTQ. --rows-from JSON reprints both from a saved run.
 
 Output error = mean over test samples of ||R_q(x) - R_f(x)||_2 / ||R_f(x)||_2 (samples with R_f(x) = 0 skipped),
 accuracy = argmax (first index on ties) against the labels, bits per weight = N + 32 * (number of scales) / (number of
@@ -27,6 +33,7 @@ max 448) and e2m1 (fp4, max 6): nearest, ties to even, saturating; "fixed" = the
 import argparse
 import contextlib
 import copy
+import hashlib
 import importlib
 import io
 import json
@@ -58,7 +65,8 @@ FORMATS = {"int4": dict(kind="int", bits=4, q=7), "int8": dict(kind="int", bits=
            "e4m3": dict(kind="float", bits=8, p=4, emin=-6, max=448.0),
            "e2m1": dict(kind="float", bits=4, p=2, emin=0, max=6.0)}
 STORAGE_LABEL = {"fixed": "tensor, fixed grid", "tensor": "tensor scale", "channel": "channel scale"}
-PEERS = ["rtn", "torchao", "gptq", "adaround"]
+PEERS = ["rtn", "torchao", "gptq", "adaround", "gptq-ref", "gptq-ref-bias"]
+DEFAULT_METHODS = "rtn,cle,cd,rtn-channel,cle+bc,gptq,data"
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -375,12 +383,102 @@ def weight_names(spec):
     return {n["weight"] for n in quantized_nodes(spec)}
 
 
+def gptq_reference(net, spec, f, storage, calib, args, bias_column):
+    """GPTQ in torch float64, a diagnostic for ScaleQuant gptq against Brevitas GPTQ (not a package): layer by
+    layer in the graph's order, each layer's Hessian H = X^T X from its inputs in the network whose earlier layers
+    are already quantized (im2col patches for a convolution), damping 1 % of H's mean diagonal, columns in order,
+    after each column the error e = (w - q) / U_jj pushed onto the later columns with U the upper Cholesky factor
+    of H^-1. Scales as this script's rtn (max|W| / top per tensor or per output row, as float32).
+    bias_column False: Brevitas' conventions (the bias is no column: quantized afterwards by peer_row from the
+    float bias, and the later layers' inputs see the float bias; H = 2 X^T X / n; weights of inputs that are always
+    0 are set to 0 and their H_ii to 1 before the damping's mean is taken). True: ScaleQuant's (the bias is the
+    last column, input constant 1, rounded last on the bias grid of the float bias, so it absorbs the mean of the
+    weights' errors; the damping's mean is taken before; dead inputs' weights are rounded to nearest and push no
+    error). With the same scales, each reproduces its package's output errors (docs/Peers.md)."""
+    full = {}  # every tensor of the (folded) spec, float64; the quantized layers' replace theirs as GPTQ goes
+    for n in spec["nodes"]:
+        for k in ("weight", "bias", "running_mean", "running_var"):
+            if n.get(k):
+                full[n[k]] = getattr(net.layers[n["name"]], k).detach().numpy().astype(np.float64)
+    x_calib = calib.to(torch.float64)
+    out = {}
+    for n in quantized_nodes(spec):
+        qnet = GraphNet(spec, full, torch.float64).eval()
+        layer = qnet.layers[n["name"]]
+        seen = {}
+        hook = layer.register_forward_pre_hook(lambda m, i: seen.setdefault("x", i[0]))
+        with torch.no_grad():
+            qnet(x_calib)
+        hook.remove()
+        x = seen["x"]
+        if isinstance(layer, nn.Conv2d):
+            x = torch.nn.functional.unfold(x, layer.kernel_size, layer.dilation, layer.padding, layer.stride)
+            x = x.transpose(1, 2).reshape(-1, x.shape[1])
+        w0 = torch.tensor(full[n["weight"]])
+        w = w0.reshape(w0.shape[0], -1).clone()
+        b0 = torch.tensor(full[n["bias"]]) if n["bias"] else None
+        s = grid_scale(w0, f, storage)
+        s = None if s is None else (s.reshape(-1, 1) if storage == "channel" else s)
+        with_bias = bias_column and b0 is not None
+        if with_bias:
+            x = torch.cat([x, torch.ones(x.shape[0], 1, dtype=x.dtype)], 1)
+            w = torch.cat([w, b0[:, None]], 1)
+        # ScaleQuant: H = X^T X / n, damping from the mean diagonal before dead columns get H_ii = 1 (they are
+        # isolated, so that 1 changes nothing else). Brevitas: H = 2 X^T X / n, dead weights set to 0, and the mean
+        # taken after H_ii = 1, so its damping depends on H's scale when an input is always 0 (the digits
+        # pixels that are 0 in every calibration row, channels ReLU leaves at 0).
+        h = x.T @ x / x.shape[0] * (1 if bias_column else 2)
+        dead = torch.diag(h) == 0
+        mean_diag = torch.mean(torch.diag(h))
+        h[dead, dead] = 1
+        if not bias_column:
+            w[:, dead] = 0
+            mean_diag = torch.mean(torch.diag(h))
+        h += 0.01 * mean_diag * torch.eye(h.shape[0], dtype=h.dtype)
+        u = torch.linalg.cholesky(torch.cholesky_inverse(torch.linalg.cholesky(h)), upper=True)
+        q = torch.zeros_like(w)
+        bias_grid = None if not with_bias else (None if storage == "fixed" else grid_scale(b0, f, "tensor"))
+        for j in range(w.shape[1]):
+            col = w[:, j:j + 1]
+            if with_bias and j == w.shape[1] - 1:  # the bias, on its grid
+                qc = (torch.clamp(torch.round(col / bias_grid), -f["q"], f["q"]) * bias_grid if f["kind"] == "int"
+                      else round_float_grid(col, f) if bias_grid is None else round_float_grid(col / bias_grid, f) * bias_grid)
+            elif f["kind"] == "int":
+                qc = torch.clamp(torch.round(col / s), -f["q"], f["q"]) * s
+            else:
+                qc = round_float_grid(col, f) if s is None else round_float_grid(col / s, f) * s
+            q[:, j:j + 1] = qc
+            w[:, j:] -= ((col - qc) / u[j, j]) @ u[j:j + 1, j:]
+        if with_bias:
+            out[n["bias"]] = q[:, -1].clone()
+            q = q[:, :-1]
+        out[n["weight"]] = q.reshape(w0.shape)
+        full[n["weight"]] = out[n["weight"]].numpy()
+        if with_bias:  # Brevitas' passes see the float biases (bias_quant=None); ScaleQuant's the rounded ones
+            full[n["bias"]] = out[n["bias"]].numpy()
+    return out
+
+
+def peer_gptq_ref(net, spec, f, storage, calib, args):
+    return gptq_reference(net, spec, f, storage, calib, args, bias_column=False)
+
+
+def peer_gptq_ref_bias(net, spec, f, storage, calib, args):
+    return gptq_reference(net, spec, f, storage, calib, args, bias_column=True)
+
+
 PEER_RUNS = {  # peer -> (label, function, storages for int formats, storages for float formats)
     "rtn": ("rtn (torch, this script)", peer_rtn, ["tensor", "channel"], ["fixed", "tensor", "channel"]),
     "torchao": ("torchao RTN", peer_torchao, ["channel"], ["channel"]),
     "gptq": ("Brevitas GPTQ", peer_gptq, ["tensor", "channel"], ["fixed", "tensor", "channel"]),
     "adaround": ("AIMET AdaRound", peer_adaround, ["tensor", "channel"], []),
+    # diagnostics for the gptq comparison (not packages: never a "best peer"; shown in the gptq section only)
+    "gptq-ref": ("GPTQ reference (torch, this script)", peer_gptq_ref, ["tensor", "channel"],
+                 ["fixed", "tensor", "channel"]),
+    "gptq-ref-bias": ("GPTQ reference, bias column (torch, this script)", peer_gptq_ref_bias, ["tensor", "channel"],
+                      ["fixed", "tensor", "channel"]),
 }
+DIAGNOSTIC_PEERS = {"gptq-ref", "gptq-ref-bias"}
 
 
 _TORCHVISION_SCHEMAS = None
@@ -409,10 +507,41 @@ PEER_IMPORTS = {"torchao": ["torchao.quantization.quant_primitives"], "gptq": ["
 # ------------------------------------------------------------------------------------------------------------------
 # ScaleQuant's CLI
 
+# The CLI's refusal of a per-channel format for a method that needs one grid per layer (cd, exact, l2r): such a
+# (method, storage) pair is skipped, not a row.
+PER_LAYER_ONLY = "needs one weight grid per layer"
+
+
+class Refused(Exception):
+    pass
+
+
+def scalequant_storages(f):
+    """ScaleQuant's storages of a format: intN has no fixed grid (its per-layer step is the 'tensor scale')."""
+    return ["tensor", "channel"] if f["kind"] == "int" else ["fixed", "tensor", "channel"]
+
+
+def scalequant_format(fmt, storage):
+    """The CLI's format name for a storage: F (fixed grid; intN's per-layer step), F/tensor (floats), F/ch."""
+    if storage == "channel":
+        return fmt + "/ch"
+    return fmt + "/tensor" if storage == "tensor" and FORMATS[fmt]["kind"] == "float" else fmt
+
+
+def per_channel_method(method):
+    """Methods that choose per-channel grids themselves (rtn-channel, rtn-channel+bc): one row, channel storage."""
+    return method.lower().split("+")[0].endswith("-channel")
+
+
 def run_scalequant(args, model_path, is_graph, fmt, method, work):
-    out = os.path.join(work, f"sq_{method}_{fmt}" + (".json" if is_graph else ".safetensors"))
+    """Runs the CLI once. Returns the output path, the entry of its --report results.json (bits_per_weight with
+    the scales, output_relative_error, seconds of the quantization itself), its JSON output, its notes (standard
+    error) and the wall seconds of the whole call."""
+    tag = f"sq_{method}_{fmt}".replace("/", "_").replace("+", "_")
+    out = os.path.join(work, tag + (".json" if is_graph else ".safetensors"))
+    report_dir = os.path.join(work, tag + "_report")
     cmd = [args.scalequant, "quantize", model_path, "--format", fmt, "--method", method, "-o", out,
-           "--dtype", "float32", "--json", "--quiet"]
+           "--dtype", "float32", "--json", "--quiet", "--report", report_dir]
     if args.labels_array is not None:
         cmd += ["--eval", args.test, args.labels]
     t0 = time.perf_counter()
@@ -420,11 +549,52 @@ def run_scalequant(args, model_path, is_graph, fmt, method, work):
     if proc.returncode != 0 and "--calib is used by" in proc.stderr:  # only some methods take calibration data
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
-    seconds = time.perf_counter() - t0
+    wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise RuntimeError((proc.stderr or proc.stdout).strip().splitlines()[-1] if (proc.stderr or proc.stdout).strip()
-                           else f"exit status {proc.returncode}")
-    return out, json.loads(proc.stdout), seconds
+        text = (proc.stderr or proc.stdout).strip()
+        message = text.splitlines()[-1] if text else f"exit status {proc.returncode}"
+        raise Refused(message) if PER_LAYER_ONLY in message else RuntimeError(message)
+    with open(os.path.join(report_dir, "results.json")) as fh:
+        entry = json.load(fh)["results"][0]
+    notes = [line for line in proc.stderr.splitlines() if line.startswith("note")]
+    return out, entry, json.loads(proc.stdout), notes, wall
+
+
+def scalequant_row(model, fmt, method, storage, work, args):
+    """One ScaleQuant row at a storage, or None when the CLI refuses the storage for this method."""
+    f = FORMATS[fmt]
+    cli_fmt = fmt if per_channel_method(method) else scalequant_format(fmt, storage)
+    row = dict(model=model.label, format=fmt, storage=STORAGE_LABEL[storage], method=f"ScaleQuant {method}",
+               sq_method=method, cli_format=cli_fmt, bits=bits_per_weight(model.shapes, f, storage))
+    try:
+        out, entry, report, notes, row["wall_seconds"] = run_scalequant(args, model.path, model.is_graph, cli_fmt,
+                                                                        method, work)
+        row["seconds"] = entry.get("seconds", row["wall_seconds"])
+        if notes:
+            row["notes"] = notes
+        qspec, qtensors = load_model(out) if model.is_graph else (model.spec, load_file(out))
+        row["error"], row["accuracy"] = model.evaluate(qspec, qtensors)
+        row["on_grid"] = all(on_grid(torch.tensor(qtensors[n["weight"]]), f, storage) for n in quantized_nodes(qspec))
+        digest = hashlib.sha256()  # of the quantized weights: rtn-channel at F must write rtn's F/ch weights
+        for n in quantized_nodes(qspec):
+            digest.update(np.ascontiguousarray(qtensors[n["weight"]], dtype=np.float32).tobytes())
+        row["weights_sha256"] = digest.hexdigest()
+        row["cli_bits"] = entry.get("bits_per_weight")
+        if row["cli_bits"] is None or abs(row["cli_bits"] - row["bits"]) > 1e-9:
+            print(f"warning: {model.name} {cli_fmt} {method}: the CLI reports {row['cli_bits']} bits per weight, "
+                  f"this script counts {row['bits']}", file=sys.stderr)
+        row["cli_error"] = report.get("eval_output_relative_error", entry.get("output_relative_error"))
+        if row["cli_error"] is not None and abs(row["cli_error"] - row["error"]) > 1e-9 * max(row["error"], 1e-9):
+            print(f"warning: {model.name} {cli_fmt} {method}: the CLI reports output error {row['cli_error']}, this "
+                  f"script computes {row['error']}", file=sys.stderr)
+    except Refused as e:
+        print(f"# {model.name} {cli_fmt} ScaleQuant {method}: skipped ({e})", file=sys.stderr)
+        return None
+    except Exception as e:  # a failing (or unknown) method is a row, not a crash
+        row["failed"] = str(e)
+    print(f"# {model.name} {fmt} {row['storage']} ScaleQuant {method} ({cli_fmt}): "
+          f"{row.get('error', row.get('failed'))}", file=sys.stderr)
+    return row
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -460,6 +630,7 @@ class Model:
 
     def __init__(self, path, x_test, calib, args):
         self.path, self.name, self.is_graph = path, os.path.basename(path), path.endswith(".json")
+        self.label = os.path.splitext(self.name)[0]  # the rows' model column
         self.spec, self.tensors = load_model(path)
         shape = [-1] + list(self.spec["input"]["shape"])
         self.x = x_test.reshape(shape).astype(np.float64)
@@ -480,30 +651,13 @@ class Model:
         return output_metrics(out, self.ref, self.labels)
 
 
-def scalequant_row(model, fmt, method, work, args):
-    f = FORMATS[fmt]
-    storage = "tensor" if f["kind"] == "int" else "fixed"  # ScaleQuant: per-layer step for intN, plain grid else
-    row = dict(model=model.name, format=fmt, storage=STORAGE_LABEL[storage], method=f"ScaleQuant {method}",
-               bits=bits_per_weight(model.shapes, f, storage))
-    try:
-        out, report, row["seconds"] = run_scalequant(args, model.path, model.is_graph, fmt, method, work)
-        qspec, qtensors = load_model(out) if model.is_graph else (model.spec, load_file(out))
-        row["error"], row["accuracy"] = model.evaluate(qspec, qtensors)
-        row["on_grid"] = all(on_grid(torch.tensor(qtensors[n["weight"]]), f, storage) for n in quantized_nodes(qspec))
-        row["cli_error"] = report.get("eval_output_relative_error")
-        if row["cli_error"] is not None and abs(row["cli_error"] - row["error"]) > 1e-9 * max(row["error"], 1e-9):
-            print(f"warning: {model.name} {fmt} {method}: the CLI reports output error {row['cli_error']}, this "
-                  f"script computes {row['error']}", file=sys.stderr)
-    except Exception as e:  # a failing (or unknown) method is a row, not a crash
-        row["failed"] = str(e)
-    return row
-
-
 def peer_row(model, fmt, peer, storage, args):
     f = FORMATS[fmt]
     label, fn, _, _ = PEER_RUNS[peer]
-    row = dict(model=model.name, format=fmt, storage=STORAGE_LABEL[storage], method=label,
+    row = dict(model=model.label, format=fmt, storage=STORAGE_LABEL[storage], method=label,
                bits=bits_per_weight(model.shapes, f, storage))
+    if peer in DIAGNOSTIC_PEERS:
+        row["diagnostic"] = True
     torch.manual_seed(0), np.random.seed(0), random.seed(0)
     try:
         t0 = time.perf_counter()
@@ -512,7 +666,9 @@ def peer_row(model, fmt, peer, storage, args):
         qt = dict(model.ftensors)
         for n in quantized_nodes(model.fspec):
             qt[n["weight"]] = qw[n["weight"]].numpy()
-            if n["bias"]:
+            if n["bias"] and n["bias"] in qw:  # a method that rounds the bias itself
+                qt[n["bias"]] = qw[n["bias"]].numpy()
+            elif n["bias"]:
                 qt[n["bias"]] = np.asarray(quantize_bias(torch.tensor(model.ftensors[n["bias"]], dtype=torch.float64),
                                                          f, storage, args.bias))
         row["seconds"] = time.perf_counter() - t0
@@ -533,7 +689,8 @@ def main():
     ap.add_argument("--labels", default=None, help="held-out labels .npy (default: digits_test_y.npy with the "
                     "default --test; none otherwise)")
     ap.add_argument("--formats", default="int4,int8,e4m3,e2m1")
-    ap.add_argument("--methods", default="rtn,cle,cd,data", help="ScaleQuant methods (passed to the CLI as given)")
+    ap.add_argument("--methods", default=DEFAULT_METHODS, help="ScaleQuant methods (passed to the CLI as given), "
+                    "each at every storage the CLI accepts it for")
     ap.add_argument("--peers", default=",".join(PEERS), help=f"peer runs, from {','.join(PEERS)} ('' for none)")
     ap.add_argument("--scalequant", default=os.path.join(ROOT, ".build", "release", "scalequant"),
                     help="the scalequant binary ('' to skip ScaleQuant)")
@@ -546,7 +703,16 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1: reproducible sums)")
     ap.add_argument("--json", help="also write the rows as JSON to this file")
     ap.add_argument("--verbose", action="store_true", help="show the packages' logs and warnings")
+    ap.add_argument("--rows-from", metavar="JSON", help="reprint the table, the checks and the summary of a run "
+                    "saved with --json (nothing is run)")
     args = ap.parse_args()
+    if args.rows_from:
+        with open(args.rows_from) as fh:
+            rows = json.load(fh)["rows"]
+        print_table(rows)
+        print_checks(rows)
+        print("\n" + "\n".join(summary_lines(rows)))
+        return
     if args.labels is None and args.test == os.path.join(DATA, "digits_test_x.npy"):
         args.labels = os.path.join(DATA, "digits_test_y.npy")
     args.labels_array = np.load(args.labels).astype(np.int64) if args.labels else None
@@ -572,25 +738,191 @@ def main():
     rows = []
     for model_path in args.model or [os.path.join(MODELS, m) for m in DEFAULT_MODELS]:
         model = Model(model_path, x_test, calib, args)
-        rows.append(dict(model=model.name, format="float32", storage="-", bits=32.0, seconds=0.0,
+        rows.append(dict(model=model.label, format="float32", storage="-", bits=32.0, seconds=0.0,
                          method="float (BN folded)" if model.fspec != model.spec else "float",
                          **dict(zip(("error", "accuracy"), model.evaluate(model.fspec, model.ftensors)))))
         with tempfile.TemporaryDirectory(prefix="peers-sq-") as work:
             for fmt in formats:
-                rows += [scalequant_row(model, fmt, method, work, args) for method in methods]
-                for peer in peers:
-                    _, _, int_storages, float_storages = PEER_RUNS[peer]
-                    for storage in int_storages if FORMATS[fmt]["kind"] == "int" else float_storages:
-                        rows.append(peer_row(model, fmt, peer, storage, args))
+                for storage in ["fixed", "tensor", "channel"]:
+                    if storage in scalequant_storages(FORMATS[fmt]):
+                        for method in methods:
+                            if per_channel_method(method) and storage != "channel":
+                                continue  # its own per-channel grids: one row, in the channel storage
+                            row = scalequant_row(model, fmt, method, storage, work, args)
+                            if row is not None:
+                                rows.append(row)
+                    for peer in peers:
+                        _, _, int_storages, float_storages = PEER_RUNS[peer]
+                        if storage in (int_storages if FORMATS[fmt]["kind"] == "int" else float_storages):
+                            rows.append(peer_row(model, fmt, peer, storage, args))
     print_table(rows)
+    checks = print_checks(rows)
+    print("\n" + "\n".join(summary_lines(rows)))
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"command": " ".join(sys.argv), "versions": versions(), "bias": args.bias,
-                       "adaround_iters": args.adaround_iters, "rows": rows}, fh, indent=1)
+            json.dump({"command": " ".join(sys.argv), "versions": versions(args), "bias": args.bias,
+                       "adaround_iters": args.adaround_iters, "checks": checks, "rows": rows}, fh, indent=1)
 
 
-def versions():
+def print_checks(rows):
+    """The cross-checks of a run, to standard error: the CLI's output errors and bits per weight against this
+    script's, ScaleQuant rtn against this script's rtn at the same storage, rtn-channel against rtn at F/ch."""
+    ok = [r for r in rows if "failed" not in r]
+    sq = [r for r in ok if r.get("sq_method")]
+
+    def rel(a, b):
+        return abs(a - b) / max(abs(b), 1e-300)
+
+    checks = {
+        "cli_error_max_relative_difference": max((rel(r["cli_error"], r["error"]) for r in sq
+                                                  if r.get("cli_error") is not None), default=None),
+        "cli_bits_max_difference": max((abs(r["cli_bits"] - r["bits"]) for r in sq if r.get("cli_bits") is not None),
+                                       default=None),
+        "scalequant_rows_off_grid": sum(not r.get("on_grid", True) for r in sq),
+        "peer_rows_off_grid": sum(not r.get("on_grid", True) for r in ok if not r.get("sq_method")),
+    }
+    by_key = {(r["model"], r["format"], r["storage"], r["method"]): r for r in ok}
+    pairs = {"rtn_vs_script_rtn": [], "rtn_channel_vs_rtn_ch": []}
+    same_weights = []
+    for (m, fmt, st, meth), r in by_key.items():
+        if meth == "ScaleQuant rtn":
+            ref = by_key.get((m, fmt, st, "rtn (torch, this script)"))
+            if ref:
+                pairs["rtn_vs_script_rtn"].append((rel(r["error"], ref["error"]), f"{m} {r['cli_format']}"))
+        if meth == "ScaleQuant rtn-channel":
+            ref = by_key.get((m, fmt, st, "ScaleQuant rtn"))
+            if ref:
+                pairs["rtn_channel_vs_rtn_ch"].append((rel(r["error"], ref["error"]), f"{m} {fmt}"))
+                same_weights.append(r.get("weights_sha256") == ref.get("weights_sha256"))
+    for name, values in pairs.items():
+        worst = max(values, default=None)
+        checks[name + "_max_relative_difference"] = worst[0] if worst else None
+        checks[name + "_worst"] = worst[1] if worst else None
+        checks[name + "_pairs"] = len(values)
+    # rtn-channel at F and rtn at F/ch quantize the weights alike; their biases differ for floats (rtn-channel
+    # keeps F's fixed grid for them, F/ch gives them a per-layer scale), so only intN has equal errors
+    checks["rtn_channel_same_weights_as_rtn_ch"] = f"{sum(same_weights)} of {len(same_weights)}"
+    for k, v in checks.items():
+        print(f"# check: {k} = {v}", file=sys.stderr)
+    return checks
+
+
+PEER_METHODS = ["Brevitas GPTQ", "AIMET AdaRound", "torchao RTN", "rtn (torch, this script)"]
+PEER_SHORT = {"Brevitas GPTQ": "GPTQ", "AIMET AdaRound": "AdaRound", "torchao RTN": "torchao", "rtn (torch, this script)": "RTN"}
+STORAGE_ORDER = ["tensor, fixed grid", "tensor scale", "channel scale"]
+
+
+def summary_lines(rows):
+    """The summary section (markdown): per model, format and storage, ScaleQuant `data` and the best ScaleQuant
+    method against the best peer at the same storage; ScaleQuant `gptq` against Brevitas GPTQ."""
+    ok = [r for r in rows if "failed" not in r and r["storage"] != "-"]
+    groups = {}
+    for r in ok:
+        groups.setdefault((r["model"], r["format"], r["storage"]), []).append(r)
+    keys = sorted(groups, key=lambda k: (list(dict.fromkeys(r["model"] for r in rows)).index(k[0]),
+                                        list(dict.fromkeys(r["format"] for r in rows)).index(k[1]),
+                                        STORAGE_ORDER.index(k[2])))
+
+    def g(x):
+        return f"{x:.4g}"
+
+    out = ["### Summary: ScaleQuant against the best peer at the same storage", "",
+           "Best peer = lowest output error among Brevitas GPTQ, AIMET AdaRound, torchao RTN and this script's RTN at "
+           "that storage; ratios are output errors, ScaleQuant's over the peer's, **bold** where ScaleQuant's is "
+           "not higher.", "",
+           "| model | format | storage | ScaleQuant data | best ScaleQuant (method) | best peer | data / peer | "
+           "best ScaleQuant / peer |", "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    count = {"data": [0, 0], "best": [0, 0]}
+    per_storage = {s: {"data": [0, 0], "best": [0, 0]} for s in STORAGE_ORDER}
+    winners = {}
+    gptq_pairs = []
+    for key in keys:
+        rs = groups[key]
+        sq = [r for r in rs if r.get("sq_method")]
+        peers = [r for r in rs if r["method"] in PEER_METHODS]
+        data = next((r for r in sq if r["sq_method"] == "data"), None)
+        best_sq = min(sq, key=lambda r: r["error"], default=None)
+        best_peer = min(peers, key=lambda r: r["error"], default=None)
+        sq_gptq = next((r for r in sq if r["sq_method"] == "gptq"), None)
+        br_gptq = next((r for r in peers if r["method"] == "Brevitas GPTQ"), None)
+        refs = [next((r["error"] for r in rs if r["method"] == PEER_RUNS[p][0]), None) for p in ("gptq-ref", "gptq-ref-bias")]
+        if sq_gptq and br_gptq:
+            gptq_pairs.append((key, sq_gptq["error"], br_gptq["error"], refs))
+        if best_peer is None or best_sq is None:
+            continue
+        cells = []
+        for name, r in (("data", data), ("best", best_sq)):
+            if r is None:
+                cells.append("n/a")
+                continue
+            ratio = r["error"] / best_peer["error"] if best_peer["error"] > 0 else float("inf")
+            count[name][1] += 1
+            per_storage[key[2]][name][1] += 1
+            if r["error"] <= best_peer["error"]:
+                count[name][0] += 1
+                per_storage[key[2]][name][0] += 1
+            cells.append(f"**{ratio:.2f}**" if ratio <= 1 else f"{ratio:.2f}")
+        winners[best_sq["sq_method"]] = winners.get(best_sq["sq_method"], 0) + 1
+        peer_text = f"{g(best_peer['error'])} {PEER_SHORT[best_peer['method']]}"
+        out.append(f"| {key[0]} | {key[1]} | {key[2]} | {g(data['error']) if data else 'n/a'} | "
+                   f"{g(best_sq['error'])} {best_sq['sq_method']} | {peer_text} | {cells[0]} | {cells[1]} |")
+
+    def split(name):
+        text = ", ".join(f"{s}: {v[name][0]} of {v[name][1]}" for s, v in per_storage.items() if v[name][1])
+        return f" ({text})" if text else ""
+
+    out += ["", f"- **data ≤ best peer in {count['data'][0]} of {count['data'][1]}**{split('data')}.",
+            f"- **best ScaleQuant method ≤ best peer in {count['best'][0]} of {count['best'][1]}**{split('best')}.",
+            "- The best ScaleQuant method per row: " + ", ".join(f"`{m}` {n}" for m, n in
+                                                                 sorted(winners.items(), key=lambda t: -t[1])) + "."]
+    if gptq_pairs:
+        with_refs = any(r is not None for *_, refs in gptq_pairs for r in refs)
+        out += ["", "### ScaleQuant gptq against Brevitas GPTQ, same storage", ""]
+        if with_refs:
+            out += ["The two references are this script's GPTQ in float64 (`gptq_reference`): *ref* with Brevitas' "
+                    "conventions (no bias column: the bias is rounded afterwards from the float bias; H = 2XᵀX/n, weights "
+                    "of always-zero inputs set to 0 and their H_ii set to 1 before the damping's mean is taken), "
+                    "*ref+bias* with ScaleQuant's (the bias is the last column, input 1, so it absorbs the mean of the "
+                    "weights' rounding errors; the damping's mean is taken before). Both: damping 1 % of the mean "
+                    "diagonal, columns in order, the same scales.", ""]
+        out += ["| model | format | storage | ScaleQuant gptq | Brevitas GPTQ | ScaleQuant / Brevitas |"
+                + (" ref | ref+bias | Brevitas / ref | ScaleQuant / ref+bias |" if with_refs else ""),
+                "| --- | --- | --- | ---: | ---: | ---: |" + (" ---: | ---: | ---: | ---: |" if with_refs else "")]
+        ratios, brev_ref, sq_ref = [], [], []
+        for key, a, b, (ra, rb) in gptq_pairs:
+            ratios.append(a / b)
+            line = f"| {key[0]} | {key[1]} | {key[2]} | {g(a)} | {g(b)} | {a / b:.3f} |"
+            if with_refs:
+                line += (f" {g(ra) if ra else 'n/a'} | {g(rb) if rb else 'n/a'} | "
+                         f"{b / ra:.3f} | " if ra else " n/a | n/a | n/a | ") + (f"{a / rb:.3f} |" if rb else "n/a |")
+                if ra:
+                    brev_ref.append(b / ra)
+                if rb:
+                    sq_ref.append(a / rb)
+            out.append(line)
+
+        def spread(v):
+            v = sorted(v)
+            med = v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+            return f"{v[0]:.3f}–{v[-1]:.3f}, median {med:.3f}"
+
+        out += ["", f"- ScaleQuant gptq has the lower error in {sum(x < 1 for x in ratios)} of {len(ratios)}; "
+                f"ScaleQuant / Brevitas {spread(ratios)}; within 10 % in {sum(abs(x - 1) <= 0.1 for x in ratios)} "
+                f"of {len(ratios)}."]
+        if brev_ref and sq_ref:
+            out += [f"- Brevitas / ref {spread(brev_ref)} (within 2 % in {sum(abs(x - 1) <= 0.02 for x in brev_ref)} "
+                    f"of {len(brev_ref)}); ScaleQuant / ref+bias {spread(sq_ref)} (within 2 % in "
+                    f"{sum(abs(x - 1) <= 0.02 for x in sq_ref)} of {len(sq_ref)})."]
+    return out
+
+
+def versions(args):
     v = {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__}
+    try:  # the commit of the checkout the CLI is built from (the default binary lives in it)
+        v["scalequant_checkout"] = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                                                  capture_output=True, text=True).stdout.strip() or None
+    except OSError:
+        v["scalequant_checkout"] = None
     from importlib.metadata import PackageNotFoundError, version
     for pkg in ("brevitas", "aimet-torch", "torchao", "torchvision"):
         try:
@@ -604,14 +936,17 @@ def print_table(rows):
     print("| model | format | storage | method / package | output error | accuracy | bits/weight | seconds |")
     print("| --- | --- | --- | --- | ---: | ---: | ---: | ---: |")
     for r in rows:
+        if r.get("diagnostic"):
+            continue  # the GPTQ references: in the summary's gptq section
+        method = f"{r['method']} ({r['cli_format']})" if r.get("cli_format") else r["method"]
         if "failed" in r:
-            print(f"| {r['model']} | {r['format']} | {r['storage']} | {r['method']} | failed: "
+            print(f"| {r['model']} | {r['format']} | {r['storage']} | {method} | failed: "
                   f"{r['failed'].splitlines()[0][:160]} | | "
                   f"{r['bits']:.3f} | |")
             continue
         mark = "" if r.get("on_grid", True) else " (off grid!)"
         acc = "" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
-        print(f"| {r['model']} | {r['format']} | {r['storage']} | {r['method']}{mark} | {r['error']:.4g} | {acc} | "
+        print(f"| {r['model']} | {r['format']} | {r['storage']} | {method}{mark} | {r['error']:.4g} | {acc} | "
               f"{r['bits']:.3f} | {r['seconds']:.2f} |")
 
 

@@ -19,16 +19,20 @@ let benchmarks: [Benchmark] = [
     SolvesBenchmark.benchmark,
     DigestBenchmark.benchmark,
     GraphDataBenchmark.benchmark,
+    ScaleBenchmark.benchmark,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let selection = arguments.first ?? "all"
 
-if selection == "list" || selection == "-h" || selection == "--help" {
+if selection == "scale-run" {
+    // The child process of `scale` (one run; not listed).
+    exit(ScaleBenchmark.runOne(Array(arguments.dropFirst())))
+} else if selection == "list" || selection == "-h" || selection == "--help" {
     print("usage: scalequant-bench [NAME|all|list]   (build with -c release)")
     for b in benchmarks { print("  \(b.name): \(b.summary)") }
 } else {
-    let chosen = selection == "all" ? benchmarks : benchmarks.filter { $0.name == selection }
+    let chosen = selection == "all" ? benchmarks.filter { $0.name != "scale" } : benchmarks.filter { $0.name == selection }
     if chosen.isEmpty {
         print("unknown benchmark '\(selection)'; known: \(benchmarks.map(\.name).joined(separator: ", ")), all")
         exit(2)

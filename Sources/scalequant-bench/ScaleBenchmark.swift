@@ -125,7 +125,9 @@ enum ScaleBenchmark {
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let cells = text.split(separator: "\n").last.map { $0.split(separator: "\t").map(String.init) } ?? []
         guard process.terminationStatus == 0, cells.count == 5 else {
-            return ["failed (status \(process.terminationStatus)): \(text.prefix(200))", "-", "-", "-", "-"]
+            let message = text.split(separator: "\n").last.map(String.init) ?? ""
+            FileHandle.standardError.write(Data("scale \(args.dropFirst(2).joined(separator: " ")): \(message)\n".utf8))
+            return ["failed (see stderr)", "-", "-", "-", "-"]
         }
         return cells
     }

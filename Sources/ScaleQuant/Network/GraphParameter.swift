@@ -14,4 +14,10 @@ struct GraphParameter: Hashable, Sendable {
     func set(_ v: Double, in g: inout GraphNetwork) {
         if isBias { g.nodes[node].bias[index] = v } else { g.nodes[node].weight[index] = v }
     }
+
+    /// Every parameter of node n of `g`: its weights, then its biases. O(parameters of the node).
+    static func all(ofNode n: Int, in g: GraphNetwork) -> [GraphParameter] {
+        g.nodes[n].weight.indices.map { GraphParameter(node: n, index: $0, isBias: false) }
+            + g.nodes[n].bias.indices.map { GraphParameter(node: n, index: $0, isBias: true) }
+    }
 }

@@ -114,6 +114,7 @@ extension GraphQuantizer {
         var current = try GraphPathLifting.squaredL2PathMetric(net, q)
         var history = [max(current, 0).squareRoot()]
         var sweeps = 0
+        let large = net.parameterEdgeBound > options.tiedExactMaxEdges
         while sweeps < options.maxSweeps && current > 0 {
             sweeps += 1
             let before = q
@@ -122,12 +123,28 @@ extension GraphQuantizer {
                     try channelStep(net, &q, node: n, groups: plan.channels[n], plan: plan, grids: grids,
                                     options: options)
                 }
-                for k in plan.searched[n] {
+                if large && !plan.searched[n].isEmpty {
+                    let norms = GroupSearchNorms(q)
+                    var metric = IncrementalPathMetric(reference: try GraphPathLifting.aligned(net, to: q), quantized: q)
+                    for k in plan.searched[n] {
+                        try tiedGroupModelStep(net, &q, group: plan.structure.groups[k], index: k, plan: plan,
+                                               grids: grids, norms: norms, metric: &metric, options: options)
+                    }
+                }
+                for k in plan.searched[n] where !large {
                     try tiedGroupStep(net, &q, group: plan.structure.groups[k], index: k, plan: plan, grids: grids,
                                       options: options)
                 }
                 if !plan.uncovered[n].isEmpty {
                     if try nodeStep(net, &q, parameters: plan.uncovered[n], grids: grids) { options.afterStep?(q) }
+                }
+            }
+            if large {
+                // In place of the per-group refinement: one exact node-wise step on every parameter of each node.
+                for n in net.nodes.indices where net.nodes[n].operation.isAffine {
+                    if try nodeStep(net, &q, parameters: GraphParameter.all(ofNode: n, in: net), grids: grids) {
+                        options.afterStep?(q)
+                    }
                 }
             }
             let value = try GraphPathLifting.squaredL2PathMetric(net, q)

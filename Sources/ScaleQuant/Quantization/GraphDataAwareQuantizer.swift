@@ -194,12 +194,7 @@ extension GraphDataAwareQuantizer {
 
     /// Every conv2d/linear parameter of `g`, node by node, weights then biases.
     static func parameters(of g: GraphNetwork) -> [GraphParameter] {
-        var out: [GraphParameter] = []
-        for (n, node) in g.nodes.enumerated() where node.operation.isAffine {
-            out += node.weight.indices.map { GraphParameter(node: n, index: $0, isBias: false) }
-            out += node.bias.indices.map { GraphParameter(node: n, index: $0, isBias: true) }
-        }
-        return out
+        g.nodes.indices.filter { g.nodes[$0].operation.isAffine }.flatMap { GraphParameter.all(ofNode: $0, in: g) }
     }
 
     /// Moves parameter p to the grid value next above or below it if that lowers the calibration error (above

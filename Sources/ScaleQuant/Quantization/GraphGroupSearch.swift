@@ -48,6 +48,19 @@ extension GraphQuantizer {
         try refineGroup(net, &q, params: params.map(\.p), grids: grids, options: options)
     }
 
+    /// The group's current least-squares scale λ₀ = ⟨ẑ_in, z_in⟩/‖z_in‖² of `current` against `reference` over
+    /// its incoming parameters (1 if that is not a positive number). O(group size).
+    static func familyScale(_ params: [(p: GraphParameter, sign: Int)], reference ref: GraphNetwork,
+                            current q: GraphNetwork) -> Double {
+        var num = 0.0, den = 0.0
+        for item in params where item.sign > 0 {
+            let z = item.p.value(in: ref)
+            num += item.p.value(in: q) * z; den += z * z
+        }
+        let lambda0 = den > 0 ? num / den : 1
+        return lambda0 > 0 && lambda0.isFinite ? lambda0 : 1
+    }
+
     /// The pieces of a group's rescaling family in its window: λ ∈ [λ₀·2^−W, λ₀·2^W] around the current
     /// least-squares scale λ₀ = ⟨ẑ_in, z_in⟩/‖z_in‖² of `current` against `reference` (halved while it has more
     /// than `window.maxEvents` breakpoints), or all λ > 0 when every grid is bounded and the whole range has at
@@ -57,12 +70,7 @@ extension GraphQuantizer {
                              current q: GraphNetwork, grids: GraphNodeGrids, window: FamilyWindow) -> FamilyPieces? {
         let z = params.map { $0.p.value(in: ref) }
         let gridsOf = params.map { $0.p.grid(grids, in: q) }
-        var num = 0.0, den = 0.0
-        for (i, item) in params.enumerated() where item.sign > 0 {
-            num += item.p.value(in: q) * z[i]; den += z[i] * z[i]
-        }
-        var lambda0 = den > 0 ? num / den : 1
-        if !(lambda0 > 0 && lambda0.isFinite) { lambda0 = 1 }
+        let lambda0 = familyScale(params, reference: ref, current: q)
 
         // The range: everything when small and bounded, else the window (halved while it has too many breakpoints).
         let bounded = gridsOf.allSatisfy { $0.maxFinite.isFinite }

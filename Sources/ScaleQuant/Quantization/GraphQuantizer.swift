@@ -23,6 +23,15 @@ public struct GraphCoordinateDescentOptions: Sendable {
     public var tiedMaxEvents: Int = 60_000
     /// Refinement rounds (exact node-wise block steps) after each tied group's line search.
     public var tiedRefinementRounds: Int = 4
+    /// Graphs with more parameter edges than this (``GraphNetwork/parameterEdgeBound``, e.g. about 10⁵ for the
+    /// digits ResNet, 4·10⁷ for a CIFAR ResNet-20) do not evaluate every piece of a tied group's window: the
+    /// pieces are ranked by a separable model of the metric and only the best ``tiedCandidates`` are evaluated
+    /// exactly (each piece costs an evaluation over the edges downstream of the group, which makes the exhaustive
+    /// search hours long at that size); the per-group refinement is replaced by one node-wise step per node and
+    /// sweep.
+    public var tiedExactMaxEdges: Int = 4_000_000
+    /// Pieces evaluated exactly per tied-group step on graphs above ``tiedExactMaxEdges``.
+    public var tiedCandidates: Int = 3
     /// Options of the per-channel solver (its thread count is forced to 1: channels run in parallel).
     public var channel = ChannelProblem.Options(threads: 1)
     /// Called after every step (a channel, a tied group, or a node's remaining parameters; on a perceptron, a

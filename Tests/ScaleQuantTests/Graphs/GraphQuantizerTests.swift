@@ -303,6 +303,91 @@ struct GraphCoordinateDescentTests {
         }
     }
 
+    @Test("large-graph mode (tied groups ranked by the separable model): every step lowers or keeps the metric, cd ≤ RTN and CLE, and it moves the tied groups")
+    func modelRankedTiedSteps() throws {
+        for seed in [61, 62, 63] {
+            let g = try tinyResNet(seed: UInt64(seed))
+            let net = try g.normalForm().network
+            for spec in [try GraphGridSpec.uniform(weight: Self.e3m2()), .integerPerNode(bits: 4)] {
+                let grids = try spec.resolve(for: net)
+                let start = GraphQuantizer.roundToNearest(net, grids)
+                let log = MetricLog()
+                var options = GraphCoordinateDescentOptions()
+                options.maxSweeps = 3
+                options.tiedExactMaxEdges = 0  // every graph counts as large
+                options.afterStep = { q in log.append((try? GraphPathLifting.squaredL2PathMetric(net, q)) ?? .nan) }
+                let r = try GraphQuantizer.coordinateDescent(net, start: start, grids: grids, options: options)
+                let values = [try GraphPathLifting.squaredL2PathMetric(net, start)] + log.values
+                #expect(values.count > 3, "seed \(seed): too few steps to check")
+                for (i, (a, b)) in zip(values, values.dropFirst()).enumerated() {
+                    #expect(b <= a * (1 + 1e-12), "seed \(seed) step \(i): \(a) → \(b)")
+                }
+                #expect(r.history.last! < r.history.first!, "seed \(seed): no descent")
+                var exact = options
+                exact.tiedExactMaxEdges = .max
+                exact.afterStep = nil
+                let full = try GraphQuantizer.coordinateDescent(net, start: start, grids: grids, options: exact)
+                // Not a claim that the model mode is as good, only that both descend from the same start.
+                #expect(full.history.last! <= full.history.first!)
+                let cd = try GraphQuantizer.quantize(g, method: .coordinateDescent, grids: spec, options: options)
+                let rtn = try GraphQuantizer.quantize(g, method: .rtn, grids: spec)
+                let cle = try GraphQuantizer.quantize(g, method: .cle, grids: spec)
+                #expect(onGrids(cd.network, cd.grids))
+                #expect(cd.l2PathMetric <= rtn.l2PathMetric * (1 + 1e-12) && cd.l2PathMetric <= cle.l2PathMetric * (1 + 1e-9),
+                        "seed \(seed): cd \(cd.l2PathMetric) rtn \(rtn.l2PathMetric) cle \(cle.l2PathMetric)")
+            }
+        }
+    }
+
+    @Test("the separable model of a tied group equals its definition Σ a_p (z_p − v_p(λ)/λ^s)² at the pieces' points")
+    func separableModelMatchesDefinition() throws {
+        let net = try tinyResNet(seed: 71).normalForm().network
+        let grids = try GraphGridSpec.uniform(weight: Self.e3m2()).resolve(for: net)
+        let q = GraphQuantizer.roundToNearest(net, grids)
+        let plan = try GraphDescentPlan(net, grids)
+        let k = try #require(plan.searched.flatMap { $0 }.first, "the tiny ResNet has a tied group")
+        let ref = try GraphPathLifting.aligned(net, to: q)
+        let params = GraphQuantizer.groupFamily(ref, group: plan.structure.groups[k], index: k, structure: plan.structure)
+        let window = FamilyWindow(binades: 2, maxEvents: 5_000, fullRangeMaxEvents: 0)
+        let pieces = try #require(GraphQuantizer.familyPieces(params, reference: ref, current: q, grids: grids, window: window))
+        let norms = GroupSearchNorms(q)
+        let model = GraphQuantizer.separableFamilyModel(params, reference: ref, norms: norms, pieces: pieces, current: q)
+        // a_p from the quantities pass (N̂ and M̂ of q), independently of the model's own loops.
+        let pq = try GraphPathLifting.quantities(ref, q)
+        var a = [Double](repeating: 0, count: params.count)
+        for (i, item) in params.enumerated() {
+            let p = item.p
+            if p.isBias {
+                let sp = ref.spatialSize(ofValue: p.node + 1)
+                for t in (p.index * sp)..<((p.index + 1) * sp) { a[i] += pq.backwardNormSquared[p.node + 1][t] }
+            } else {
+                ref.forEachEdge(p.node) { out, _, input, w in
+                    if w == p.index {
+                        a[i] += pq.forwardNormSquared[ref.sourceValues[p.node][0]][input] * pq.backwardNormSquared[p.node + 1][out]
+                    }
+                }
+            }
+        }
+        let l0 = GraphQuantizer.familyScale(params, reference: ref, current: q)
+        func f(_ v: [Double], _ lambda: Double) -> Double {
+            var s = 0.0
+            for (i, item) in params.enumerated() {
+                let z = item.p.value(in: ref)
+                s += item.sign > 0 ? l0 * l0 * a[i] * pow(z - v[i] / lambda, 2) : a[i] * pow(z - lambda * v[i], 2) / (l0 * l0)
+            }
+            return s
+        }
+        #expect(pieces.pieceEnds.count > 10)
+        for r in Swift.stride(from: 1, to: pieces.pieceEnds.count - 1, by: 7) {
+            let lo = pieces.events[pieces.pieceEnds[r] - 1].lambda, hi = pieces.events[pieces.pieceEnds[r]].lambda
+            let v = pieces.values(atPiece: r)
+            let direct = [lo, hi, (lo * hi).squareRoot()].map { f(v, $0) }.min()!
+            #expect(abs(model.pieces[r] - direct) <= 1e-9 * max(abs(direct), 1e-300), "piece \(r)")
+        }
+        let current = params.map { $0.p.value(in: q) }
+        #expect(abs(model.current - f(current, l0)) <= 1e-9 * abs(f(current, l0)))
+    }
+
     @Test("wide and unbounded grids: the tied window shrinks to the event budget; cd still ≤ RTN and CLE")
     func wideGrids() throws {
         let g = try tinyResNet(seed: 91)

@@ -92,12 +92,15 @@ extension GraphQuantizer {
         let z = params.map { $0.p.value(in: ref) }
         // f(λ) = l0²(cIn − 2·inZV/λ + inVV/λ²) + (cOut − 2λ·outZV + λ²·outVV)/l0².
         var cIn = 0.0, cOut = 0.0, inZV = 0.0, inVV = 0.0, outZV = 0.0, outVV = 0.0
-        var v = params.map { $0.p.value(in: q) }
-        for i in params.indices {
-            if params[i].sign > 0 {
-                cIn += a[i] * z[i] * z[i]; inZV += a[i] * z[i] * v[i]; inVV += a[i] * v[i] * v[i]
-            } else {
-                cOut += a[i] * z[i] * z[i]; outZV += a[i] * z[i] * v[i]; outVV += a[i] * v[i] * v[i]
+        /// Sets the sums to those of the values `v`.
+        func accumulate(_ v: [Double]) {
+            cIn = 0; cOut = 0; inZV = 0; inVV = 0; outZV = 0; outVV = 0
+            for i in params.indices {
+                if params[i].sign > 0 {
+                    cIn += a[i] * z[i] * z[i]; inZV += a[i] * z[i] * v[i]; inVV += a[i] * v[i] * v[i]
+                } else {
+                    cOut += a[i] * z[i] * z[i]; outZV += a[i] * z[i] * v[i]; outVV += a[i] * v[i] * v[i]
+                }
             }
         }
         let l2 = lambda0 * lambda0
@@ -105,16 +108,10 @@ extension GraphQuantizer {
             l2 * (cIn - 2 * inZV / lambda + inVV / (lambda * lambda))
                 + (cOut - 2 * lambda * outZV + lambda * lambda * outVV) / l2
         }
+        accumulate(params.map { $0.p.value(in: q) })
         let current = f(lambda0)
-        cIn = 0; cOut = 0; inZV = 0; inVV = 0; outZV = 0; outVV = 0
-        v = pieces.start
-        for i in params.indices {
-            if params[i].sign > 0 {
-                cIn += a[i] * z[i] * z[i]; inZV += a[i] * z[i] * v[i]; inVV += a[i] * v[i] * v[i]
-            } else {
-                cOut += a[i] * z[i] * z[i]; outZV += a[i] * z[i] * v[i]; outVV += a[i] * v[i] * v[i]
-            }
-        }
+        var v = pieces.start
+        accumulate(v)
         var model = [Double](repeating: .infinity, count: pieces.pieceEnds.count)
         for r in pieces.pieceEnds.indices {
             if r > 0 {
@@ -140,7 +137,7 @@ extension GraphQuantizer {
         return (model, current)
     }
 
-    /// The indices of the `k` smallest finite values (ascending; ties to the lower index). O(n log k).
+    /// The indices of the `k` smallest finite values (ascending; ties to the lower index). O(n·k).
     static func smallestIndices(_ values: [Double], _ k: Int) -> [Int] {
         var kept: [Int] = []
         for i in values.indices where values[i].isFinite {

@@ -282,6 +282,15 @@ struct GraphCoordinateDescentTests {
         }
     }
 
+    /// Expects more than three values (so that there are steps to check), none above its predecessor beyond
+    /// rounding (relative 1e-12).
+    func expectNonIncreasing(_ values: [Double], _ label: String) {
+        #expect(values.count > 3, "\(label): too few steps to check")
+        for (i, (a, b)) in zip(values, values.dropFirst()).enumerated() {
+            #expect(b <= a * (1 + 1e-12), "\(label) step \(i): \(a) → \(b)")
+        }
+    }
+
     @Test("every step of one descent lowers or keeps the metric (hook)")
     func everyStep() throws {
         for (name, g) in [("tinyCNN", try tinyCNN(seed: 51)), ("tinyResNet", try tinyResNet(seed: 52)),
@@ -294,11 +303,7 @@ struct GraphCoordinateDescentTests {
             options.maxSweeps = 3
             options.afterStep = { q in log.append((try? GraphPathLifting.squaredL2PathMetric(net, q)) ?? .nan) }
             let r = try GraphQuantizer.coordinateDescent(net, start: start, grids: grids, options: options)
-            let values = [try GraphPathLifting.squaredL2PathMetric(net, start)] + log.values
-            #expect(values.count > 3, "\(name)")
-            for (i, (a, b)) in zip(values, values.dropFirst()).enumerated() {
-                #expect(b <= a * (1 + 1e-12), "\(name) step \(i): \(a) → \(b)")
-            }
+            expectNonIncreasing([try GraphPathLifting.squaredL2PathMetric(net, start)] + log.values, "\(name)")
             #expect(r.history.last! <= r.history.first!)
         }
     }
@@ -317,11 +322,7 @@ struct GraphCoordinateDescentTests {
                 options.tiedExactMaxEdges = 0  // every graph counts as large
                 options.afterStep = { q in log.append((try? GraphPathLifting.squaredL2PathMetric(net, q)) ?? .nan) }
                 let r = try GraphQuantizer.coordinateDescent(net, start: start, grids: grids, options: options)
-                let values = [try GraphPathLifting.squaredL2PathMetric(net, start)] + log.values
-                #expect(values.count > 3, "seed \(seed): too few steps to check")
-                for (i, (a, b)) in zip(values, values.dropFirst()).enumerated() {
-                    #expect(b <= a * (1 + 1e-12), "seed \(seed) step \(i): \(a) → \(b)")
-                }
+                expectNonIncreasing([try GraphPathLifting.squaredL2PathMetric(net, start)] + log.values, "seed \(seed)")
                 #expect(r.history.last! < r.history.first!, "seed \(seed): no descent")
                 var exact = options
                 exact.tiedExactMaxEdges = .max

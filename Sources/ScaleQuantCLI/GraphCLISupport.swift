@@ -79,8 +79,11 @@ func graphComparisonMetrics(reference a: GraphNetwork, other b: GraphNetwork, ra
 extension QuantizeCommand {
     /// `quantize` on a graph spec: every method (exact and l2r only for perceptrons; data with `--calib`). One
     /// format and one method without `--report`: writes a spec and its safetensors weights (never over the inputs) and prints the metrics
-    /// against the (folded) input; otherwise ``renderGraphRuns(methods:formats:progress:)``.
-    func renderGraph(progress: (Int, Int, String) -> Void = { _, _, _ in }) throws -> String {
+    /// against the (folded) input; otherwise ``renderGraphRuns(methods:formats:progress:descent:)``. `descent`
+    /// gives the handler of the progress reports within a run, prefixed by its method and format (if any).
+    func renderGraph(progress: (Int, Int, String) -> Void = { _, _, _ in },
+                     descent: (String) -> (@Sendable (QuantizationProgress) -> Void)? = { _ in nil }) throws
+        -> String {
         let methodList = Self.list(methods) + (method.map { [$0] } ?? [])
         let formatList = Self.list(formats) + (format.map { [$0] } ?? [])
         guard !methodList.isEmpty, !formatList.isEmpty else {
@@ -88,7 +91,7 @@ extension QuantizeCommand {
         }
         if methodList.count * formatList.count > 1 || report != nil {
             return try renderGraphRuns(methods: methodList.map { $0.lowercased() }, formats: formatList,
-                                       progress: progress)
+                                       progress: progress, descent: descent("quantize"))
         }
         let methodName = methodList[0].lowercased(), formatName = formatList[0]
         try checkMethods([methodName])
@@ -106,6 +109,7 @@ extension QuantizeCommand {
         let grids = GraphGridSpec(weights: try Self.choice(formatName), biases: try biasFormat.map(Self.choice))
         var options = GraphCoordinateDescentOptions()
         options.maxSweeps = try checkedMaxSweeps()
+        options.progress = descent("\(methodName) \(formatName)")
         try requireReportDirectory()
         let (graph, layout) = try loadGraph(model)
         // Every input is read and checked before the work and the write.
@@ -177,7 +181,8 @@ extension QuantizeCommand {
     /// is written (to `-o` itself for a single pair, else `<-o>/<stem>_<method>_<format>.json` and `summary.json`),
     /// and `--report DIR` gets report.html, results.json and results.csv (``QuantizationReport``).
     func renderGraphRuns(methods methodList: [String], formats formatList: [String],
-                         progress: (Int, Int, String) -> Void) throws -> String {
+                         progress: (Int, Int, String) -> Void,
+                         descent: (@Sendable (QuantizationProgress) -> Void)? = nil) throws -> String {
         try checkMethods(methodList)
         try modelOptions.requireNoSpec()
         guard eval.isEmpty || eval.count == 2 else {
@@ -213,6 +218,7 @@ extension QuantizeCommand {
         }
         var options = GraphCoordinateDescentOptions()
         options.maxSweeps = sweeps
+        options.progress = descent
         var results: [(result: GraphQuantizationResult, method: String, format: String)] = []
         var files: [String] = []
         let summary: QuantizationReport

@@ -115,11 +115,16 @@ struct QuantizeCommand: ParsableCommand {
     func render() throws -> String {
         var progress = ProgressIndicator(quiet: quiet)
         defer { progress.finish() }
-        return try render { progress.update($0, $1, $2) }
+        let indicator = progress
+        return try render(progress: { progress.update($0, $1, $2) },
+                          descent: { indicator.descentHandler(prefix: $0) })
     }
 
-    func render(progress: (Int, Int, String) -> Void) throws -> String {
-        if isGraphSpec(model) { return try renderGraph(progress: progress) }
+    /// `progress` is told of each finished (method, format) run; `descent` gives the handler of the progress
+    /// reports within one run (prefixed by its method and format), if any.
+    func render(progress: (Int, Int, String) -> Void,
+                descent: (String) -> (@Sendable (QuantizationProgress) -> Void)? = { _ in nil }) throws -> String {
+        if isGraphSpec(model) { return try renderGraph(progress: progress, descent: descent) }
         let methodList = Self.list(methods) + (method.map { [$0] } ?? [])
         let formatList = Self.list(formats) + (format.map { [$0] } ?? [])
         guard !methodList.isEmpty else { throw CLIError("give --method M or --methods a,b,c") }
@@ -155,9 +160,11 @@ struct QuantizeCommand: ParsableCommand {
             for mName in methodList.map({ $0.lowercased() }) {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 let result: GraphQuantizationResult
+                var runOptions = options
+                runOptions.progress = descent("\(mName) \(f)")
                 do {
                     result = try GraphQuantizer.quantize(net, method: mName, grids: grids, calibration: calibration,
-                                                         options: options)
+                                                         options: runOptions)
                 } catch GraphError.unsupported(let message) {
                     throw CLIError(message)
                 } catch {

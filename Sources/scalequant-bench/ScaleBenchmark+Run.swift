@@ -4,7 +4,8 @@ import ScaleQuant
 extension ScaleBenchmark {
     /// The child of ``runChild(_:timeout:)``: `scalequant-bench scale-run DIR NAME FORMAT METHOD [MAX_SWEEPS]`
     /// quantizes one model through ``GraphQuantizer/quantize(_:method:grids:calibration:options:)`` (the CLI's
-    /// entry) and prints one tab-separated line: seconds, peak MiB, ℓ² path-metric, output error, sweeps.
+    /// entry) and prints one tab-separated line: seconds, peak MiB, ℓ² path-metric, output error, sweeps (and,
+    /// with `SCALEQUANT_BENCH_HISTORY` set, the metric after each sweep on standard error).
     static func runOne(_ args: [String]) -> Int32 {
         guard args.count == 4 || args.count == 5 else {
             print("usage: scalequant-bench scale-run DIR NAME FORMAT METHOD [MAX_SWEEPS]")
@@ -41,6 +42,11 @@ extension ScaleBenchmark {
             let cells = [fixed(seconds, 2), fixed(peakMiB(), 0), String(format: "%.5g", result.l2PathMetric),
                          String(format: "%.5g", error.meanRelative), "\(result.sweeps)"]
             print(cells.joined(separator: "\t"))
+            if ProcessInfo.processInfo.environment["SCALEQUANT_BENCH_HISTORY"] != nil {
+                // The metric after each sweep, for studies of the stopping rule (stderr: the parent reads stdout).
+                FileHandle.standardError.write(Data(("history\t" + result.history.map { String(format: "%.7g", $0) }
+                    .joined(separator: " ") + "\n").utf8))
+            }
             return 0
         } catch {
             print("\(error)")

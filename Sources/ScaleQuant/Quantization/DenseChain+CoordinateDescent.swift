@@ -35,11 +35,16 @@ extension DenseChainQuantizer {
         var history = [current.squareRoot()]
         var sweeps = 0
         guard L >= 2 else { return (q, history, 0) }
+        var tracker = ProgressTracker(options.progress, stage: "cd", maxSweeps: options.maxSweeps,
+                                      costs: (0..<(L - 1)).map { Double(net.layers[$0].weight.count
+                                                                        + net.layers[$0 + 1].weight.count) })
         while sweeps < options.maxSweeps && current > 0 {
             sweeps += 1
+            tracker.beginSweep(sweeps, objective: max(current, 0).squareRoot())
             let (G, M) = backwardQuantities(net, q)
             var F = [Double](repeating: 1, count: net.inputSize), N = F
             for l in 0..<(L - 1) {
+                tracker.step(l, label: "layer \(l + 1) of \(L - 1)")
                 let layer = net.layers[l], n = layer.inputs, next = net.layers[l + 1]
                 let d = N + [1]
                 let g = G[l + 1], m = M[l + 1]

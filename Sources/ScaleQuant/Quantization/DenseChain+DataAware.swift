@@ -41,6 +41,26 @@ enum DenseChainDataAware {
         return (firstBoundary / m, 2 * maxFinite / small)
     }
 
+    /// The number of breakpoints of the whole-family search for the incoming vector `y` (weights and bias) on
+    /// `grids` (the incoming weight and bias grids). O(that number).
+    static func searchBreakpoints(_ y: [Double], grids: [any NumberGrid]) -> Int {
+        guard let (lo, hi) = lambdaRange(y, grids: grids) else { return 0 }
+        var count = 0
+        for (i, v) in y.enumerated() where v != 0 {
+            (i < y.count - 1 ? grids[0] : grids[1]).forEachBoundary(from: lo * abs(v), below: hi * abs(v)) { _, _ in
+                count += 1
+            }
+        }
+        return count
+    }
+
+    /// The column-major copy of a row-major `rows × columns` matrix. O(rows·columns).
+    static func transposed(_ a: [Double], rows: Int, columns: Int) -> [Double] {
+        var t = [Double](repeating: 0, count: a.count)
+        for r in 0..<rows { for c in 0..<columns { t[c * rows + r] = a[r * columns + c] } }
+        return t
+    }
+
     /// The objective and best outgoing weights for fixed pre-activations `z` (N values) and residuals `r`
     /// (row-major N × m). O(N·m).
     static func evaluate(z: [Double], r: [Double], rNorm2: [Double], m: Int, grid: any NumberGrid)
@@ -131,8 +151,9 @@ enum DenseChainDataAware {
     ///
     /// - Throws: grid and rank-one solver errors.
     static func quantize(_ network: DenseChain, grids: GraphGridSpec, calibration: [Double], count: Int,
-                         options: GraphCoordinateDescentOptions) throws
+                         options dataOptions: GraphDataAwareOptions) throws
         -> (result: DenseChainResult, start: String, errors: [Double]) {
+        let options = dataOptions.pathMetric
         func sse(_ a: DenseChain) -> Double {
             let ya = network.forward(calibration, batch: count), yb = a.forward(calibration, batch: count)
             return zip(ya, yb).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
@@ -167,11 +188,24 @@ enum DenseChainDataAware {
                     pred[s * m + k] = acc
                 }
             }
+            // Whole-family searches on small layers (every piece refitted), else a window evaluated in O(N) per
+            // breakpoint; the work of a sweep is estimated from the layer's first neuron.
+            let work = Double(searchBreakpoints(ref.layers[l].incoming(0), grids: [g.weights[l], g.biases[l]]))
+                * Double(count) * Double(m) * Double(hidden)
+            let windowed = hidden * (n + 1 + m) > dataOptions.perceptronWindowMinParameters
+                || work > dataOptions.perceptronSearchMaxWork
+            let columns = windowed ? transposed(x, rows: count, columns: n) : []
+            // Windowed layers take at most the data-aware sweep cap (3 by default), whole-family ones cd's.
+            let maxSweeps = max(1, windowed ? min(dataOptions.maxSweeps, options.maxSweeps) : options.maxSweeps)
             var improved = true, sweeps = 0
-            while improved && sweeps < max(1, options.maxSweeps) {
+            var tracker = ProgressTracker(options.progress, stage: "data", maxSweeps: maxSweeps,
+                                          costs: [Double](repeating: 1, count: hidden))
+            while improved && sweeps < maxSweeps {
                 improved = false
                 sweeps += 1
+                tracker.beginSweep(sweeps, objective: 0)
                 for j in 0..<hidden {
+                    tracker.step(j, label: "layer \(l + 1) of \(network.layers.count - 1), neuron \(j + 1) of \(hidden)")
                     // Residual without neuron j, and the current error of neuron j.
                     var r = [Double](repeating: 0, count: count * m)
                     var current = 0.0
@@ -184,10 +218,17 @@ enum DenseChainDataAware {
                             current += d * d
                         }
                     }
-                    guard let step = bestNeuronStep(inputs: x, count: count, y: ref.layers[l].incoming(j), residual: r,
-                                                    outputs: m, weightGrid: g.weights[l], biasGrid: g.biases[l],
-                                                    outgoingGrid: g.weights[l + 1]),
-                          step.error < current * (1 - 1e-12) else { continue }
+                    let found = windowed
+                        ? bestWindowedNeuronStep(inputs: x, columns: columns, count: count, y: ref.layers[l].incoming(j),
+                                                 x: ref.layers[l + 1].column(j), residual: r, outputs: m,
+                                                 weightGrid: g.weights[l], biasGrid: g.biases[l],
+                                                 outgoingGrid: g.weights[l + 1],
+                                                 windowBinades: dataOptions.perceptronWindowBinades,
+                                                 candidates: max(dataOptions.perceptronCandidates, 1))
+                        : bestNeuronStep(inputs: x, count: count, y: ref.layers[l].incoming(j), residual: r,
+                                         outputs: m, weightGrid: g.weights[l], biasGrid: g.biases[l],
+                                         outgoingGrid: g.weights[l + 1])
+                    guard let step = found, step.error < current * (1 - 1e-12) else { continue }
                     improved = true
                     q.layers[l].weight.replaceSubrange((j * n)..<((j + 1) * n), with: step.incoming[0..<n])
                     q.layers[l].bias[j] = step.incoming[n]

@@ -115,10 +115,18 @@ extension GraphQuantizer {
         var history = [max(current, 0).squareRoot()]
         var sweeps = 0
         let large = net.parameterEdgeBound > options.tiedExactMaxEdges
+        let affine = net.nodes.indices.filter { net.nodes[$0].operation.isAffine }
+        // Costs for the first sweep's estimate: each node's edges (its weights × output positions), doubled on
+        // large graphs for the node-wise pass at the end of the sweep.
+        let edges = affine.map { Double(net.nodes[$0].weight.count * max(net.spatialSize(ofValue: $0 + 1), 1)) }
+        var tracker = ProgressTracker(options.progress, stage: "cd", maxSweeps: options.maxSweeps,
+                                      costs: large ? edges + edges : edges)
         while sweeps < options.maxSweeps && current > 0 {
             sweeps += 1
+            tracker.beginSweep(sweeps, objective: max(current, 0).squareRoot())
             let before = q
-            for n in net.nodes.indices where net.nodes[n].operation.isAffine {
+            for (i, n) in affine.enumerated() {
+                tracker.step(i, label: "node \(i + 1) of \(affine.count) (\(net.nodes[n].name))")
                 if !plan.channels[n].isEmpty {
                     try channelStep(net, &q, node: n, groups: plan.channels[n], plan: plan, grids: grids,
                                     options: options)
@@ -141,7 +149,8 @@ extension GraphQuantizer {
             }
             if large {
                 // In place of the per-group refinement: one exact node-wise step on every parameter of each node.
-                for n in net.nodes.indices where net.nodes[n].operation.isAffine {
+                for (i, n) in affine.enumerated() {
+                    tracker.step(affine.count + i, label: "node-wise steps, node \(i + 1) of \(affine.count)")
                     if try nodeStep(net, &q, parameters: GraphParameter.all(ofNode: n, in: net), grids: grids) {
                         options.afterStep?(q)
                     }

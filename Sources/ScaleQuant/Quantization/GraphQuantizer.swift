@@ -40,6 +40,10 @@ public struct GraphCoordinateDescentOptions: Sendable {
     /// Called before each descent with ‖Φ(θ) − Φ(start)‖² of its start (cd may descend from several grid choices;
     /// a test hook).
     public var beforeDescent: (@Sendable (Double) -> Void)? = nil
+    /// Called during long runs with where the run is (stage, sweep, node or layer, time left in the sweep; at
+    /// most four times a second, plus once per sweep): the CLI's progress line. `data` reports its cd start and
+    /// its own sweeps through the callback of ``GraphDataAwareOptions/pathMetric``.
+    public var progress: (@Sendable (QuantizationProgress) -> Void)? = nil
     /// Default options.
     public init() {}
 }

@@ -53,7 +53,8 @@ extension QuantizationReport {
     /// Runs every (format, method) pair on a graph, formats outer, and measures each result against the folded
     /// graph; `layerNames` are the conv2d/linear nodes' names (a perceptron's: "layer ℓ", with its widths).
     ///
-    /// - Parameter progress: called after each pair with (done, total, label) and the result.
+    /// - Parameter progress: called after each pair with (done, total, label) and the result. The reports of
+    ///   `options.progress` within a pair get its method and format before their label (`cd e4m3 · node conv3 …`).
     /// - Throws: the first quantization or measurement error.
     public static func run(graph: GraphNetwork, title: String, methods: [String], formats: [String],
                            data: EvaluationData?, calibration: (inputs: [Double], count: Int)? = nil,
@@ -67,8 +68,16 @@ extension QuantizationReport {
             let spec = try GraphGridSpec(format: f)
             for m in methods {
                 let t0 = DispatchTime.now().uptimeNanoseconds
+                var runOptions = options
+                if let report = options.progress {
+                    runOptions.progress = { p in
+                        var q = p
+                        q.label = "\(m) \(f) · " + p.label
+                        report(q)
+                    }
+                }
                 let r = try GraphQuantizer.quantize(graph, method: m, grids: spec, calibration: calibration,
-                                                   options: options)
+                                                   options: runOptions)
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                 entries.append(try ReportEntry(method: m, format: f, original: folded, quantized: r.network, data: data,
                                                seconds: seconds, scalings: r.scalings, sweeps: r.sweeps))

@@ -23,9 +23,16 @@ extension GraphPathLifting {
             let c = a.edgeCoefficient(n), tc = f(c, c)
             let src = a.sourceValues[n]
             let s0 = values[src[0]], s1 = values[src[src.count - 1]]
+            // Unsafe buffers in the per-edge closure (bounds checks there cost a quarter of the pass).
             out.withUnsafeMutableBufferPointer { o in
-                a.forEachEdge(n) { e, slot, i, p in
-                    o[e] += (p >= 0 ? tw[p] : tc) * (slot == 0 ? s0[i] : s1[i])
+                tw.withUnsafeBufferPointer { t in
+                    s0.withUnsafeBufferPointer { x0 in
+                        s1.withUnsafeBufferPointer { x1 in
+                            a.forEachEdge(n) { e, slot, i, p in
+                                o[e] += (p >= 0 ? t[p] : tc) * (slot == 0 ? x0[i] : x1[i])
+                            }
+                        }
+                    }
                 }
             }
             values.append(out)
@@ -39,18 +46,28 @@ extension GraphPathLifting {
     /// - Complexity: O(edges).
     static func backwardSums(_ a: GraphNetwork, _ b: GraphNetwork,
                              _ f: (Double, Double) -> Double) -> [[Double]] {
-        var u = (0..<a.valueCount).map { [Double](repeating: 0, count: a.valueSize($0)) }
-        u[a.valueCount - 1] = [Double](repeating: 1, count: a.outputSize)
-        for n in a.nodes.indices.reversed() {
-            let tw = zip(a.nodes[n].weight, b.nodes[n].weight).map(f)
-            let c = a.edgeCoefficient(n), tc = f(c, c)
-            let src = a.sourceValues[n]
-            let out = u[n + 1]
-            a.forEachEdge(n) { e, slot, i, p in
-                u[src[slot]][i] += (p >= 0 ? tw[p] : tc) * out[e]
+        // One flat buffer for all values (value v at offset[v]): the per-edge update then writes through a
+        // pointer instead of into an array of arrays (a uniqueness check and two bounds checks per edge).
+        var offset = [0]
+        for v in 0..<a.valueCount { offset.append(offset[v] + a.valueSize(v)) }
+        var flat = [Double](repeating: 0, count: offset[a.valueCount])
+        for i in offset[a.valueCount - 1]..<offset[a.valueCount] { flat[i] = 1 }
+        flat.withUnsafeMutableBufferPointer { u in
+            let base = u.baseAddress!
+            for n in a.nodes.indices.reversed() {
+                let tw = zip(a.nodes[n].weight, b.nodes[n].weight).map(f)
+                let c = a.edgeCoefficient(n), tc = f(c, c)
+                let src = a.sourceValues[n]
+                let out = UnsafePointer(base + offset[n + 1])
+                let d0 = base + offset[src[0]], d1 = base + offset[src[src.count - 1]]
+                tw.withUnsafeBufferPointer { t in
+                    a.forEachEdge(n) { e, slot, i, p in
+                        (slot == 0 ? d0 : d1)[i] += (p >= 0 ? t[p] : tc) * out[e]
+                    }
+                }
             }
         }
-        return u
+        return (0..<a.valueCount).map { Array(flat[offset[$0]..<offset[$0 + 1]]) }
     }
 
     /// Sum of the last value of ``forwardSums(_:_:_:)``: Σ over all paths of Π f. O(edges).

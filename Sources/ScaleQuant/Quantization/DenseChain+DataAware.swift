@@ -194,7 +194,7 @@ enum DenseChainDataAware {
                 * Double(count) * Double(m) * Double(hidden)
             let windowed = hidden * (n + 1 + m) > dataOptions.perceptronWindowMinParameters
                 || work > dataOptions.perceptronSearchMaxWork
-            let columns = windowed ? transposed(x, rows: count, columns: n) : []
+            let columns = windowed ? transposed(x, rows: count, columns: n) + [Double](repeating: 1, count: count) : []
             // Windowed layers take at most the data-aware sweep cap (3 by default), whole-family ones cd's.
             let maxSweeps = max(1, windowed ? min(dataOptions.maxSweeps, options.maxSweeps) : options.maxSweeps)
             var improved = true, sweeps = 0
@@ -232,8 +232,10 @@ enum DenseChainDataAware {
                     improved = true
                     q.layers[l].weight.replaceSubrange((j * n)..<((j + 1) * n), with: step.incoming[0..<n])
                     q.layers[l].bias[j] = step.incoming[n]
-                    ref.layers[l].scale(rows: (0..<hidden).map { $0 == j ? step.lambda : 1 }, columnsDividedBy: nil)
-                    ref.layers[l + 1].scale(rows: nil, columnsDividedBy: (0..<hidden).map { $0 == j ? step.lambda : 1 })
+                    // The reference follows neuron j's new scale (its row times λ, its outgoing column divided by λ).
+                    ref.layers[l].bias[j] *= step.lambda
+                    for i in 0..<n { ref.layers[l].weight[j * n + i] *= step.lambda }
+                    for k in 0..<m { ref.layers[l + 1].weight[k * hidden + j] /= step.lambda }
                     for s in 0..<count {
                         var z = step.incoming[n]
                         for i in 0..<n { z += step.incoming[i] * x[s * n + i] }

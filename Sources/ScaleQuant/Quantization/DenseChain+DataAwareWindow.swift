@@ -28,7 +28,8 @@ extension DenseChainDataAware {
     /// it only if it beats the current error, so a step never increases it.
     ///
     /// - Parameters:
-    ///   - inputs: row-major N × n layer inputs; `columns`: the same, column-major (n × N), for the O(N) updates;
+    ///   - inputs: row-major N × n layer inputs; `columns`: the same, column-major (n × N), followed by N ones (the
+    ///     bias's column), for the O(N) updates;
     ///   - y: n weights and a bias; `x`: the m outgoing weights, both from the reference aligned to the current
     ///     scale (so λ = 1 is the current scale);
     ///   - residual: row-major N × m.
@@ -114,31 +115,60 @@ extension DenseChainDataAware {
                 v.withUnsafeMutableBufferPointer { vp in
                     columns.withUnsafeBufferPointer { cols in
                         rT.withUnsafeBufferPointer { rc in
+                            var value = error(zp, vp)  // E of the piece that starts at `from`
                             while e < end {
                                 let lambda = events[e].lambda
-                                consider(error(zp, vp), from, lambda)  // the piece [from, λ) ends here
+                                consider(value, from, lambda)  // the piece [from, λ) ends here
+                                // The events at λ; the last one that changes a value also re-reads E (one pass).
+                                var read = false
                                 while e < end && events[e].lambda == lambda {
                                     let (_, i, new) = events[e]
+                                    let last = e + 1 == end || events[e + 1].lambda != lambda
+                                    e += 1
                                     let d = new - q[i]
-                                    if d != 0 {
-                                        q[i] = new
-                                        if i < n {
-                                            let col = cols.baseAddress! + i * N
-                                            for s in 0..<N { zp[s] += d * col[s] }
-                                        } else if i == n {
-                                            for s in 0..<N { zp[s] += d }
+                                    guard d != 0 else { continue }
+                                    q[i] = new
+                                    var hv = 0.0, hh = 0.0
+                                    if i <= n {
+                                        // z += d·X[:, i] (column n is all ones: the bias).
+                                        let col = cols.baseAddress! + i * N
+                                        if last {
+                                            for s in 0..<N {
+                                                let zs = zp[s] + d * col[s]
+                                                zp[s] = zs
+                                                let h = Swift.max(zs, 0)
+                                                hv += h * vp[s]
+                                                hh += h * h
+                                            }
                                         } else {
-                                            let k = i - n - 1, old = new - d
-                                            xx += new * new - old * old
-                                            let col = rc.baseAddress! + k * N
+                                            for s in 0..<N { zp[s] += d * col[s] }
+                                        }
+                                    } else {
+                                        // v += d·R[:, k], ‖x̂‖² moves by new² − old².
+                                        let k = i - n - 1, old = new - d
+                                        xx += new * new - old * old
+                                        let col = rc.baseAddress! + k * N
+                                        if last {
+                                            for s in 0..<N {
+                                                let vs = vp[s] + d * col[s]
+                                                vp[s] = vs
+                                                let h = Swift.max(zp[s], 0)
+                                                hv += h * vs
+                                                hh += h * h
+                                            }
+                                        } else {
                                             for s in 0..<N { vp[s] += d * col[s] }
                                         }
                                     }
-                                    e += 1
+                                    if last {
+                                        value = rr - 2 * hv + xx * hh
+                                        read = true
+                                    }
                                 }
+                                if !read { value = error(zp, vp) }
                                 from = lambda
                             }
-                            consider(error(zp, vp), from, c == bounds.count - 2 ? hi : events[end].lambda)
+                            consider(value, from, c == bounds.count - 2 ? hi : events[end].lambda)
                         }
                     }
                 }

@@ -29,6 +29,7 @@ import Testing
             let x = rng.gaussians(count * n), y = rng.gaussians(n + 1), out = rng.gaussians(m)
             let r = rng.gaussians(count * m)
             let columns = DenseChainDataAware.transposed(x, rows: count, columns: n)
+                + [Double](repeating: 1, count: count)
             let step = try #require(DenseChainDataAware.bestWindowedNeuronStep(
                 inputs: x, columns: columns, count: count, y: y, x: out, residual: r, outputs: m, weightGrid: grid,
                 biasGrid: grid, outgoingGrid: grid, windowBinades: 1, candidates: 4))

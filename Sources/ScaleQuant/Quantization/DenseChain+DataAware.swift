@@ -54,6 +54,19 @@ enum DenseChainDataAware {
         return count
     }
 
+    /// The pre-activations z_s = Σ_i ŷ_i·X[s, i] + ŷ_n of one neuron on the N rows of `inputs` (row-major N × n),
+    /// for its incoming weights and bias `incoming` (n + 1 values). O(N·n).
+    static func preActivations(_ inputs: [Double], count N: Int, incoming q: [Double]) -> [Double] {
+        let n = q.count - 1
+        var z = [Double](repeating: 0, count: N)
+        for s in 0..<N {
+            var acc = q[n]
+            for i in 0..<n { acc += q[i] * inputs[s * n + i] }
+            z[s] = acc
+        }
+        return z
+    }
+
     /// The column-major copy of a row-major `rows × columns` matrix. O(rows·columns).
     static func transposed(_ a: [Double], rows: Int, columns: Int) -> [Double] {
         var t = [Double](repeating: 0, count: a.count)
@@ -113,12 +126,7 @@ enum DenseChainDataAware {
             var q = (0...n).map { i in (i < n ? weightGrid : biasGrid).round(lo * y[i]) }
             for k in 0..<start { q[events[k].1] = events[k].2 }
             let lambda0 = start > 0 ? events[start - 1].0 : lo
-            var z = [Double](repeating: q[n], count: N)
-            for s in 0..<N {
-                var acc = q[n]
-                for i in 0..<n { acc += q[i] * inputs[s * n + i] }
-                z[s] = acc
-            }
+            var z = preActivations(inputs, count: N, incoming: q)
             var first = evaluate(z: z, r: residual, rNorm2: rNorm2, m: m, grid: outgoingGrid)
             var best = NeuronStep(lambda: lambda0, incoming: q, outgoing: first.outgoing, error: first.error)
             var e = start
@@ -190,10 +198,9 @@ enum DenseChainDataAware {
             }
             // Whole-family searches on small layers (every piece refitted), else a window evaluated in O(N) per
             // breakpoint; the work of a sweep is estimated from the layer's first neuron.
-            let work = Double(searchBreakpoints(ref.layers[l].incoming(0), grids: [g.weights[l], g.biases[l]]))
-                * Double(count) * Double(m) * Double(hidden)
             let windowed = hidden * (n + 1 + m) > dataOptions.perceptronWindowMinParameters
-                || work > dataOptions.perceptronSearchMaxWork
+                || Double(searchBreakpoints(ref.layers[l].incoming(0), grids: [g.weights[l], g.biases[l]]))
+                    * Double(count) * Double(m) * Double(hidden) > dataOptions.perceptronSearchMaxWork
             let columns = windowed ? transposed(x, rows: count, columns: n) + [Double](repeating: 1, count: count) : []
             // Windowed layers take at most the data-aware sweep cap (3 by default), whole-family ones cd's.
             let maxSweeps = max(1, windowed ? min(dataOptions.maxSweeps, options.maxSweeps) : options.maxSweeps)
@@ -203,7 +210,7 @@ enum DenseChainDataAware {
             while improved && sweeps < maxSweeps {
                 improved = false
                 sweeps += 1
-                tracker.beginSweep(sweeps, objective: 0)
+                tracker.beginSweep(sweeps, objective: nil)
                 for j in 0..<hidden {
                     tracker.step(j, label: "layer \(l + 1) of \(network.layers.count - 1), neuron \(j + 1) of \(hidden)")
                     // Residual without neuron j, and the current error of neuron j.
@@ -236,11 +243,10 @@ enum DenseChainDataAware {
                     ref.layers[l].bias[j] *= step.lambda
                     for i in 0..<n { ref.layers[l].weight[j * n + i] *= step.lambda }
                     for k in 0..<m { ref.layers[l + 1].weight[k * hidden + j] /= step.lambda }
+                    let z = preActivations(x, count: count, incoming: step.incoming)
                     for s in 0..<count {
-                        var z = step.incoming[n]
-                        for i in 0..<n { z += step.incoming[i] * x[s * n + i] }
-                        zq[s * hidden + j] = z
-                        let h = max(z, 0)
+                        zq[s * hidden + j] = z[s]
+                        let h = max(z[s], 0)
                         for k in 0..<m { pred[s * m + k] = target[s * m + k] - r[s * m + k] + step.outgoing[k] * h }
                     }
                     outgoing[j] = step.outgoing

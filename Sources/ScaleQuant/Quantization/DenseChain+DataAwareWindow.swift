@@ -81,13 +81,11 @@ extension DenseChainDataAware {
             for i in 0...n { q[i] = inGrid(i).round(lo * y[i]) }
             for k in 0..<m { q[n + 1 + k] = outgoingGrid.round(x[k] / lo) }
             for e in 0..<start { q[events[e].index] = events[e].value }
-            var z = [Double](repeating: 0, count: N), v = z
+            var z = preActivations(inputs, count: N, incoming: Array(q[0...n]))
+            var v = [Double](repeating: 0, count: N)
             var xx = 0.0
             for k in 0..<m { xx += q[n + 1 + k] * q[n + 1 + k] }
             for s in 0..<N {
-                var acc = q[n]
-                for i in 0..<n { acc += q[i] * inputs[s * n + i] }
-                z[s] = acc
                 var dot = 0.0
                 for k in 0..<m { dot += residual[s * m + k] * q[n + 1 + k] }
                 v[s] = dot
@@ -182,11 +180,10 @@ extension DenseChainDataAware {
             let lambda = (piece.from * piece.to).squareRoot()
             let q = (0...n).map { inGrid($0).round(lambda * y[$0]) }
             let out = x.map { outgoingGrid.round($0 / lambda) }
+            let z = preActivations(inputs, count: N, incoming: q)
             var err = 0.0
             for s in 0..<N {
-                var z = q[n]
-                for i in 0..<n { z += q[i] * inputs[s * n + i] }
-                let h = Swift.max(z, 0)
+                let h = Swift.max(z[s], 0)
                 for k in 0..<m {
                     let d = residual[s * m + k] - out[k] * h
                     err += d * d

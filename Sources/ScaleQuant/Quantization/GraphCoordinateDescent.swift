@@ -131,17 +131,19 @@ extension GraphQuantizer {
                     try channelStep(net, &q, node: n, groups: plan.channels[n], plan: plan, grids: grids,
                                     options: options)
                 }
-                if large && !plan.searched[n].isEmpty {
+                if !plan.searched[n].isEmpty && large {
+                    // One set of norms and one incremental evaluator for all the node's tied groups.
                     let norms = GroupSearchNorms(q)
                     var metric = IncrementalPathMetric(reference: try GraphPathLifting.aligned(net, to: q), quantized: q)
                     for k in plan.searched[n] {
                         try tiedGroupModelStep(net, &q, group: plan.structure.groups[k], index: k, plan: plan,
                                                grids: grids, norms: norms, metric: &metric, options: options)
                     }
-                }
-                for k in plan.searched[n] where !large {
-                    try tiedGroupStep(net, &q, group: plan.structure.groups[k], index: k, plan: plan, grids: grids,
-                                      options: options)
+                } else {
+                    for k in plan.searched[n] {
+                        try tiedGroupStep(net, &q, group: plan.structure.groups[k], index: k, plan: plan, grids: grids,
+                                          options: options)
+                    }
                 }
                 if !plan.uncovered[n].isEmpty {
                     if try nodeStep(net, &q, parameters: plan.uncovered[n], grids: grids) { options.afterStep?(q) }

@@ -94,8 +94,9 @@ struct ProgressTracker {
         self.interval = interval
     }
 
-    /// Starts sweep `number`; `objective` is the value before it (reported from the second sweep on).
-    mutating func beginSweep(_ number: Int, objective value: Double) {
+    /// Starts sweep `number`; `objective` is the value before it (reported from the second sweep on; `nil`: none
+    /// to report).
+    mutating func beginSweep(_ number: Int, objective value: Double?) {
         let now = DispatchTime.now().uptimeNanoseconds
         if sweep > 0 { previousSweep = Double(now - sweepStart) / 1e9; objective = value }
         sweep = number

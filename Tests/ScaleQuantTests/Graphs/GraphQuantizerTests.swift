@@ -108,6 +108,18 @@ final class MetricLog: @unchecked Sendable {
     var values: [Double] { lock.lock(); defer { lock.unlock() }; return storage }
 }
 
+/// cd on `g` with `options` is on its grids and its ℓ² path-metric is at most RTN's and CLE's (CLE up to its
+/// fixed-point tolerance).
+func expectCdOnGridsAndNoWorseThanRtnAndCle(_ g: GraphNetwork, _ spec: GraphGridSpec,
+                                            _ options: GraphCoordinateDescentOptions, _ label: String) throws {
+    let cd = try GraphQuantizer.quantize(g, method: .coordinateDescent, grids: spec, options: options)
+    let rtn = try GraphQuantizer.quantize(g, method: .rtn, grids: spec)
+    let cle = try GraphQuantizer.quantize(g, method: .cle, grids: spec)
+    #expect(onGrids(cd.network, cd.grids), "\(label)")
+    #expect(cd.l2PathMetric <= rtn.l2PathMetric * (1 + 1e-12) && cd.l2PathMetric <= cle.l2PathMetric * (1 + 1e-9),
+            "\(label): cd \(cd.l2PathMetric) rtn \(rtn.l2PathMetric) cle \(cle.l2PathMetric)")
+}
+
 /// The channel subproblems of node n at the point q, built as cd builds them (reference aligned to q, then the
 /// path quantities).
 func channelSubproblems(_ net: GraphNetwork, _ q: GraphNetwork, node n: Int, plan: GraphDescentPlan,
@@ -330,12 +342,7 @@ struct GraphCoordinateDescentTests {
                 let full = try GraphQuantizer.coordinateDescent(net, start: start, grids: grids, options: exact)
                 // Not a claim that the model mode is as good, only that both descend from the same start.
                 #expect(full.history.last! <= full.history.first!)
-                let cd = try GraphQuantizer.quantize(g, method: .coordinateDescent, grids: spec, options: options)
-                let rtn = try GraphQuantizer.quantize(g, method: .rtn, grids: spec)
-                let cle = try GraphQuantizer.quantize(g, method: .cle, grids: spec)
-                #expect(onGrids(cd.network, cd.grids))
-                #expect(cd.l2PathMetric <= rtn.l2PathMetric * (1 + 1e-12) && cd.l2PathMetric <= cle.l2PathMetric * (1 + 1e-9),
-                        "seed \(seed): cd \(cd.l2PathMetric) rtn \(rtn.l2PathMetric) cle \(cle.l2PathMetric)")
+                try expectCdOnGridsAndNoWorseThanRtnAndCle(g, spec, options, "seed \(seed)")
             }
         }
     }
@@ -398,12 +405,7 @@ struct GraphCoordinateDescentTests {
                 var options = GraphCoordinateDescentOptions()
                 options.maxSweeps = 2
                 options.tiedMaxEvents = budget
-                let cd = try GraphQuantizer.quantize(g, method: .coordinateDescent, grids: spec, options: options)
-                let rtn = try GraphQuantizer.quantize(g, method: .rtn, grids: spec)
-                let cle = try GraphQuantizer.quantize(g, method: .cle, grids: spec)
-                #expect(onGrids(cd.network, cd.grids))
-                #expect(cd.l2PathMetric <= rtn.l2PathMetric * (1 + 1e-12) && cd.l2PathMetric <= cle.l2PathMetric * (1 + 1e-9),
-                        "\(name) budget \(budget)")
+                try expectCdOnGridsAndNoWorseThanRtnAndCle(g, spec, options, "\(name) budget \(budget)")
             }
         }
         // An unbounded weight grid with a bounded bias grid cannot be swept by the channel solver: a clear error.
